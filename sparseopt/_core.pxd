@@ -1,0 +1,41 @@
+# The one place that declares the C core (_ext/include/sparseopt/*.h) to Cython.
+from libc.stdint cimport int32_t, int64_t
+
+
+cdef extern from "sparseopt/common.h" nogil:
+    int SO_OK
+    int SO_ERR_ALLOC
+    int SO_ERR_ARG
+    int so_openmp_enabled()
+    int so_openmp_version()
+    int so_openmp_max_threads()
+    int so_openmp_num_procs()
+
+
+cdef extern from "sparseopt/csr.h" nogil:
+    int so_csr_check_i32(int64_t n_rows, int64_t n_cols, int64_t capacity,
+                         const int32_t *indptr, const int32_t *indices,
+                         int check_order, int64_t *where)
+    int so_csr_check_i64(int64_t n_rows, int64_t n_cols, int64_t capacity,
+                         const int64_t *indptr, const int64_t *indices,
+                         int check_order, int64_t *where)
+    int so_csrmm_f64_i32(int64_t n_rows, int64_t n_vecs,
+                         const int32_t *indptr, const int32_t *indices, const double *data,
+                         const double *x, int64_t x_rs, int64_t x_cs,
+                         double *y, int64_t y_rs, int64_t y_cs,
+                         double alpha, double beta, int n_threads)
+    int so_csrmm_f64_i64(int64_t n_rows, int64_t n_vecs,
+                         const int64_t *indptr, const int64_t *indices, const double *data,
+                         const double *x, int64_t x_rs, int64_t x_cs,
+                         double *y, int64_t y_rs, int64_t y_cs,
+                         double alpha, double beta, int n_threads)
+    int so_csrmm_f32_i32(int64_t n_rows, int64_t n_vecs,
+                         const int32_t *indptr, const int32_t *indices, const float *data,
+                         const float *x, int64_t x_rs, int64_t x_cs,
+                         float *y, int64_t y_rs, int64_t y_cs,
+                         float alpha, float beta, int n_threads)
+    int so_csrmm_f32_i64(int64_t n_rows, int64_t n_vecs,
+                         const int64_t *indptr, const int64_t *indices, const float *data,
+                         const float *x, int64_t x_rs, int64_t x_cs,
+                         float *y, int64_t y_rs, int64_t y_cs,
+                         float alpha, float beta, int n_threads)

@@ -1,0 +1,36 @@
+"""scikit-learn's estimator checks over every public estimator sparseopt exports.
+
+Estimators register by being exported in a public subpackage's ``__all__``; they are found
+by :func:`sparseopt.utils.all_estimators`. Constructor arguments for the checks (e.g. a
+small ``max_iter``) go in ``CHECK_PARAMS``.
+"""
+
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sparseopt.utils import all_estimators
+
+# Class name -> keyword arguments used to build the instance the checks run on.
+CHECK_PARAMS: dict[str, dict] = {}
+# Class name -> {check name: reason} for checks an estimator is known to fail.
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+
+
+def _instances():
+    return [cls(**CHECK_PARAMS.get(name, {})) for name, cls in all_estimators()]
+
+
+def test_all_estimators_are_estimators():
+    for name, cls in all_estimators():
+        assert issubclass(cls, BaseEstimator), name
+        assert not name.startswith("_"), name
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(
+    _instances(),
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
