@@ -89,12 +89,11 @@ class BuildExt(build_ext):
     def build_extensions(self):
         flags = _compiler_openmp_flags(self.compiler)
         if flags is None:
-            warnings.warn(
-                "sparseopt: the C compiler has no usable OpenMP; building the kernels "
-                "single-threaded. Install an OpenMP runtime (e.g. libgomp, libomp) and "
-                "rebuild for multi-threaded kernels.",
-                stacklevel=1,
-            )
+            why = ("SPARSEOPT_DISABLE_OPENMP is set" if _env_flag("SPARSEOPT_DISABLE_OPENMP")
+                   else "the C compiler has no usable OpenMP (install an OpenMP runtime, "
+                        "e.g. libgomp or libomp, and rebuild for multi-threaded kernels)")
+            warnings.warn(f"sparseopt: building the kernels single-threaded: {why}.",
+                          stacklevel=1)
             omp_c, omp_l = [], []
         else:
             omp_c, omp_l = flags
