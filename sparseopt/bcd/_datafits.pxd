@@ -1,0 +1,34 @@
+# Datafits f(z) with z = X w + b: the smooth part of the objective.
+from sparseopt.bcd._design cimport CSCDesign, Design
+
+
+cdef class Datafit:
+    cdef public Design X
+    cdef const double[::1] y
+    cdef const double[::1] sw        # sample weights (all ones when none were given)
+    cdef bint unit_weights
+    cdef readonly double S           # sum of the sample weights
+    cdef double[::1] z               # X w + b
+    cdef double[::1] raw             # df/dz, kept current under every update
+    cdef double[::1] lipschitz       # per-feature bound on d2f/dw_j2
+
+    cdef void reset(self, const double *w, double b) noexcept nogil
+    cdef double value(self) noexcept nogil
+    cdef double grad_j(self, Py_ssize_t j) noexcept nogil
+    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil
+    cdef double grad_intercept(self) noexcept nogil
+    cdef double intercept_lipschitz(self) noexcept nogil
+    cdef double intercept_hessian(self) noexcept nogil
+    cdef void update_intercept(self, double delta) noexcept nogil
+    # -f*(-t * theta) for the dual point theta = -raw (scaled by t in (0, 1])
+    cdef double dual_value(self, double t) noexcept nogil
+
+
+cdef class Quadratic(Datafit):
+    pass
+
+
+cdef class Logistic(Datafit):
+    cdef CSCDesign csc               # the design when it is sparse, else None
+    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil
+    cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil

@@ -1,0 +1,234 @@
+# Datafits for the BCD engine: value, coordinate gradients, Lipschitz bounds, and the
+# conjugate needed by the duality gap.  Every datafit keeps raw = df/dz current, so a
+# coordinate gradient is one column dot product: grad_j = x_j . raw.
+from libc.math cimport exp, log, log1p
+
+from sparseopt.bcd._design cimport CSCDesign, Design
+
+import numpy as np
+
+
+cdef inline double _log1pexp(double m) noexcept nogil:
+    # log(1 + exp(m)) without overflow
+    if m > 0:
+        return m + log1p(exp(-m))
+    return log1p(exp(m))
+
+
+cdef inline double _sigmoid(double m) noexcept nogil:
+    cdef double e
+    if m >= 0:
+        return 1.0 / (1.0 + exp(-m))
+    e = exp(m)
+    return e / (1.0 + e)
+
+
+cdef inline double _xlogx(double u) noexcept nogil:
+    return u * log(u) if u > 0.0 else 0.0
+
+
+cdef class Datafit:
+    """Base class: f(z) = (1/S) sum_i s_i F(y_i, z_i), z = Xw + b, S = sum_i s_i."""
+
+    def __init__(self, Design X, const double[::1] y, sample_weight=None):
+        self.X = X
+        self.y = y
+        if sample_weight is None:
+            self.sw = np.ones(X.n_samples)
+            self.unit_weights = True
+        else:
+            self.sw = sample_weight
+            self.unit_weights = False
+        self.S = float(np.sum(self.sw))
+        self.z = np.zeros(X.n_samples)
+        self.raw = np.zeros(X.n_samples)
+        self.lipschitz = np.zeros(X.n_features)
+
+    cdef void reset(self, const double *w, double b) noexcept nogil:
+        pass
+
+    cdef double value(self) noexcept nogil:
+        return 0.0
+
+    cdef double grad_j(self, Py_ssize_t j) noexcept nogil:
+        return self.X.col_dot(j, &self.raw[0]) if self.X.n_samples > 0 else 0.0
+
+    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
+        pass
+
+    cdef double grad_intercept(self) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef double acc = 0.0
+        for i in range(self.X.n_samples):
+            acc += self.raw[i]
+        return acc
+
+    cdef double intercept_lipschitz(self) noexcept nogil:
+        return 1.0
+
+    cdef double intercept_hessian(self) noexcept nogil:
+        return self.intercept_lipschitz()
+
+    cdef void update_intercept(self, double delta) noexcept nogil:
+        pass
+
+    cdef double dual_value(self, double t) noexcept nogil:
+        return 0.0
+
+    # Python access, for the front end and the tests
+    def set_coef(self, const double[::1] w, double b):
+        with nogil:
+            self.reset(&w[0] if w.shape[0] > 0 else NULL, b)
+
+    def py_value(self):
+        return self.value()
+
+    def py_raw(self):
+        """df/dz as a numpy view (no copy): valid until the next update."""
+        return np.asarray(self.raw)
+
+    def py_dual_value(self, double t):
+        return self.dual_value(t)
+
+    def py_grad_intercept(self):
+        return self.grad_intercept()
+
+    def py_lipschitz(self):
+        return np.asarray(self.lipschitz).copy()
+
+
+cdef class Quadratic(Datafit):
+    """f(z) = 1/(2S) sum_i s_i (y_i - z_i)^2.
+
+    Only raw_i = s_i (z_i - y_i) / S is stored: it determines z, and an update of w_j by
+    delta is one axpy, raw += (delta / S) s * x_j.
+    """
+
+    def __init__(self, Design X, const double[::1] y, sample_weight=None):
+        super().__init__(X, y, sample_weight)
+        cdef Py_ssize_t j
+        cdef const double *s = NULL if self.unit_weights else &self.sw[0]
+        for j in range(X.n_features):
+            self.lipschitz[j] = X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
+
+    cdef void reset(self, const double *w, double b) noexcept nogil:
+        cdef Py_ssize_t i, j, n = self.X.n_samples
+        for i in range(n):
+            self.z[i] = b
+        for j in range(self.X.n_features):
+            if w[j] != 0.0:
+                self.X.col_axpy(j, w[j], &self.z[0])
+        for i in range(n):
+            self.raw[i] = self.sw[i] * (self.z[i] - self.y[i]) / self.S
+
+    cdef double value(self) noexcept nogil:
+        # (1/2S) sum s_i r_i^2 with r_i = -S raw_i / s_i  =  (S/2) sum raw_i^2 / s_i
+        cdef Py_ssize_t i
+        cdef double acc = 0.0
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                acc += self.raw[i] * self.raw[i] / self.sw[i]
+        return 0.5 * self.S * acc
+
+    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
+        if self.unit_weights:
+            self.X.col_axpy(j, delta / self.S, &self.raw[0])
+        else:
+            self.X.col_axpy_weighted(j, delta / self.S, &self.sw[0], &self.raw[0])
+
+    cdef double intercept_lipschitz(self) noexcept nogil:
+        return 1.0  # sum_i s_i / S
+
+    cdef void update_intercept(self, double delta) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.raw[i] += delta * self.sw[i] / self.S
+
+    cdef double dual_value(self, double t) noexcept nogil:
+        # -f*(-theta) = sum_i theta_i y_i - S theta_i^2 / (2 s_i),  theta = -t raw
+        cdef Py_ssize_t i
+        cdef double acc = 0.0, th
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                th = -t * self.raw[i]
+                acc += th * self.y[i] - 0.5 * self.S * th * th / self.sw[i]
+        return acc
+
+
+cdef class Logistic(Datafit):
+    """f(z) = (1/S) sum_i s_i log(1 + exp(-y_i z_i)), labels y_i in {-1, +1}."""
+
+    def __init__(self, Design X, const double[::1] y, sample_weight=None):
+        super().__init__(X, y, sample_weight)
+        cdef Py_ssize_t j
+        cdef const double *s = NULL if self.unit_weights else &self.sw[0]
+        for j in range(X.n_features):
+            self.lipschitz[j] = 0.25 * X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
+        self.csc = X if isinstance(X, CSCDesign) else None
+
+    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil:
+        self.raw[i] = -self.sw[i] * self.y[i] * _sigmoid(-self.y[i] * self.z[i]) / self.S
+
+    cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil:
+        # Only the rows of column j changed (all rows for a dense design).
+        cdef Py_ssize_t p, i
+        if self.csc is not None:
+            if self.csc.idx64:
+                for p in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
+                    self._refresh_row(self.csc.indices64[p])
+            else:
+                for p in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
+                    self._refresh_row(self.csc.indices32[p])
+        else:
+            for i in range(self.X.n_samples):
+                self._refresh_row(i)
+
+    cdef void reset(self, const double *w, double b) noexcept nogil:
+        cdef Py_ssize_t i, j, n = self.X.n_samples
+        for i in range(n):
+            self.z[i] = b
+        for j in range(self.X.n_features):
+            if w[j] != 0.0:
+                self.X.col_axpy(j, w[j], &self.z[0])
+        for i in range(n):
+            self._refresh_row(i)
+
+    cdef double value(self) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef double acc = 0.0
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                acc += self.sw[i] * _log1pexp(-self.y[i] * self.z[i])
+        return acc / self.S
+
+    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
+        self.X.col_axpy(j, delta, &self.z[0])
+        self._refresh_col(j)
+
+    cdef double intercept_lipschitz(self) noexcept nogil:
+        return 0.25
+
+    cdef double intercept_hessian(self) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef double acc = 0.0, q
+        for i in range(self.X.n_samples):
+            q = _sigmoid(-self.y[i] * self.z[i])
+            acc += self.sw[i] * q * (1.0 - q)
+        return acc / self.S
+
+    cdef void update_intercept(self, double delta) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.z[i] += delta
+            self._refresh_row(i)
+
+    cdef double dual_value(self, double t) noexcept nogil:
+        # With u_i = t * sigma(-y_i z_i) in [0, 1]:
+        # -f*(-theta) = (1/S) sum_i s_i H(u_i),  H(u) = -u log u - (1 - u) log(1 - u)
+        cdef Py_ssize_t i
+        cdef double acc = 0.0, u
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                u = t * _sigmoid(-self.y[i] * self.z[i])
+                acc -= self.sw[i] * (_xlogx(u) + _xlogx(1.0 - u))
+        return acc / self.S

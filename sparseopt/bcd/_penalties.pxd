@@ -1,0 +1,27 @@
+# Separable penalties g(w) = sum_j g_j(w_j): prox, optimality violation, conjugate.
+
+
+cdef class Penalty:
+    cdef readonly bint convex
+
+    cdef double value(self, const double *w, Py_ssize_t p) noexcept nogil
+    cdef double value_j(self, double w, Py_ssize_t j) noexcept nogil
+    # argmin_x g_j(x) + (x - v)^2 / (2 step)
+    cdef double prox(self, double v, double step, Py_ssize_t j) noexcept nogil
+    # distance from -grad to the subdifferential of g_j at w (0 at optimality)
+    cdef double subdiff_dist(self, double w, double grad, Py_ssize_t j) noexcept nogil
+    cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil
+    # largest t in [0, 1] with g*(t u) finite (1 when g* is finite everywhere)
+    cdef double dual_scale(self, const double *u, Py_ssize_t p) noexcept nogil
+    # -g*(t u), assuming dual_scale(u) >= t
+    cdef double dual_value(self, const double *u, Py_ssize_t p, double t) noexcept nogil
+
+
+cdef class WeightedElasticNet(Penalty):
+    # g_j(w) = alpha * omega_j * (rho |w| + (1 - rho) / 2 w^2) [+ indicator(w >= 0)]
+    cdef readonly double alpha
+    cdef readonly double l1_ratio
+    cdef readonly bint positive
+    cdef const double[::1] weights
+    cdef bint unit
+    cdef inline double _omega(self, Py_ssize_t j) noexcept nogil

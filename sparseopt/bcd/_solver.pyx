@@ -1,0 +1,264 @@
+# The inner loop of the BCD engine: coordinate updates over a working set, with Anderson
+# extrapolation, and the intercept polish that makes the dual point feasible.
+# The outer loop (gap, working sets, history, warnings) is in solver.py.
+from libc.math cimport fabs, fmax
+from libc.stdint cimport int32_t, uint64_t
+from libc.stdlib cimport free, malloc
+
+from sparseopt.bcd._datafits cimport Datafit
+from sparseopt.bcd._penalties cimport Penalty
+
+import numpy as np
+
+cdef enum:
+    MAX_ANDERSON = 10
+
+# Selection rules of the inner loop (codes shared with solver.py)
+cdef enum:
+    _SEL_CYCLIC = 0
+    _SEL_RANDOM = 1
+SEL_CYCLIC = _SEL_CYCLIC
+SEL_RANDOM = _SEL_RANDOM
+
+
+cdef inline uint64_t _xorshift(uint64_t *state) noexcept nogil:
+    cdef uint64_t x = state[0]
+    x ^= x << 13
+    x ^= x >> 7
+    x ^= x << 17
+    state[0] = x
+    return x
+
+
+cdef inline double _coord_step(Datafit df, Penalty pen, double *w, Py_ssize_t j) noexcept nogil:
+    """Proximal coordinate step with the coordinate's Lipschitz bound; returns |change|.
+
+    For the quadratic datafit the bound is the exact curvature, so the step is exact
+    coordinate minimization.
+    """
+    cdef double L = df.lipschitz[j], old = w[j], new, g
+    if L <= 0.0:  # an all-zero column: only the penalty acts on w_j
+        new = pen.prox(old, 1e300, j)
+    else:
+        g = df.grad_j(j)
+        new = pen.prox(old - g / L, 1.0 / L, j)
+    if new != old:
+        df.update_j(j, new - old)
+        w[j] = new
+    return fabs(new - old)
+
+
+cdef double _intercept_newton(Datafit df, double *b, int max_steps, double tol) noexcept nogil:
+    """Minimize over the intercept alone (safeguarded Newton); returns |grad| at the end."""
+    cdef int k
+    cdef double g = df.grad_intercept(), h, step, f0
+    for k in range(max_steps):
+        if fabs(g) <= tol:
+            break
+        h = fmax(df.intercept_hessian(), 1e-12)
+        step = -g / h
+        f0 = df.value()
+        df.update_intercept(step)
+        # Newton on a convex 1-D function can overshoot from far away: halve until decrease
+        while df.value() > f0 and fabs(step) > 1e-16:
+            df.update_intercept(-0.5 * step)
+            step *= 0.5
+        b[0] += step
+        g = df.grad_intercept()
+    return fabs(g)
+
+
+def polish_intercept(Datafit df, double[::1] b, int max_steps=50, double tol=1e-12):
+    """Python entry: optimize the intercept ``b[0]`` with the coefficients fixed."""
+    with nogil:
+        g = _intercept_newton(df, &b[0], max_steps, tol)
+    return g
+
+
+cdef double _ws_violation(Datafit df, Penalty pen, const double *w, const int32_t *ws,
+                          Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double viol = 0.0, d
+    for k in range(m):
+        d = pen.subdiff_dist(w[ws[k]], df.grad_j(ws[k]), ws[k])
+        if d > viol:
+            viol = d
+    return viol
+
+
+cdef double _ws_objective(Datafit df, Penalty pen, const double *w, const int32_t *ws,
+                          Py_ssize_t m) noexcept nogil:
+    # The objective up to the penalty of features outside the working set (constant here).
+    cdef Py_ssize_t k
+    cdef double acc = df.value()
+    for k in range(m):
+        acc += pen.value_j(w[ws[k]], ws[k])
+    return acc
+
+
+cdef bint _solve_small(double *A, double *x, int K) noexcept nogil:
+    """Solve A x = x (A is K x K, symmetric positive semi-definite) by Gaussian elimination
+    with partial pivoting, in place.  Returns False when A is numerically singular."""
+    cdef int i, r, c, piv
+    cdef double best, tmp, f
+    for c in range(K):
+        piv = c
+        best = fabs(A[c * K + c])
+        for r in range(c + 1, K):
+            if fabs(A[r * K + c]) > best:
+                best = fabs(A[r * K + c])
+                piv = r
+        if best < 1e-14:
+            return False
+        if piv != c:
+            for i in range(K):
+                tmp = A[c * K + i]
+                A[c * K + i] = A[piv * K + i]
+                A[piv * K + i] = tmp
+            tmp = x[c]
+            x[c] = x[piv]
+            x[piv] = tmp
+        for r in range(c + 1, K):
+            f = A[r * K + c] / A[c * K + c]
+            for i in range(c, K):
+                A[r * K + i] -= f * A[c * K + i]
+            x[r] -= f * x[c]
+    for r in range(K - 1, -1, -1):
+        tmp = x[r]
+        for i in range(r + 1, K):
+            tmp -= A[r * K + i] * x[i]
+        x[r] = tmp / A[r * K + r]
+    return True
+
+
+cdef bint _anderson(Datafit df, Penalty pen, double *w, double *b, const int32_t *ws,
+                    Py_ssize_t m, double *hist, int K, bint fit_intercept) noexcept nogil:
+    """Try the Anderson extrapolation of the last K+1 iterates stored in hist; keep it only
+    if it lowers the objective.  hist holds K+1 rows of (w[ws], b) of length m + 1."""
+    cdef Py_ssize_t k, i, mm = m + 1
+    cdef double C[MAX_ANDERSON * MAX_ANDERSON]
+    cdef double c[MAX_ANDERSON]
+    cdef double s, acc, d, f_old, f_new
+    cdef int a, bb
+    cdef double *U = <double *>malloc(K * mm * sizeof(double))
+    cdef double *x = <double *>malloc(mm * sizeof(double))
+    if U == NULL or x == NULL:
+        free(U)
+        free(x)
+        return False
+    # U_k = x_{k+1} - x_k ; C = U^T U ; solve C c = 1 ; normalise c to sum 1
+    for k in range(K):
+        for i in range(mm):
+            U[k * mm + i] = hist[(k + 1) * mm + i] - hist[k * mm + i]
+    for a in range(K):
+        for bb in range(a, K):
+            acc = 0.0
+            for i in range(mm):
+                acc += U[a * mm + i] * U[bb * mm + i]
+            C[a * K + bb] = acc
+            C[bb * K + a] = acc
+        c[a] = 1.0
+    free(U)
+    if not _solve_small(C, c, K):
+        free(x)
+        return False
+    s = 0.0
+    for a in range(K):
+        s += c[a]
+    if s == 0.0:
+        free(x)
+        return False
+    for i in range(mm):
+        acc = 0.0
+        for a in range(K):
+            acc += c[a] * hist[(a + 1) * mm + i]
+        x[i] = acc / s
+    f_old = _ws_objective(df, pen, w, ws, m)
+    # move to the extrapolated point
+    for k in range(m):
+        x[k] = pen.prox(x[k], 0.0, ws[k])  # respect hard constraints (positivity)
+        d = x[k] - w[ws[k]]
+        if d != 0.0:
+            df.update_j(ws[k], d)
+            w[ws[k]] = x[k]
+    if fit_intercept and x[m] != b[0]:
+        df.update_intercept(x[m] - b[0])
+        d = b[0]
+        b[0] = x[m]
+        x[m] = d  # remember the old intercept
+    else:
+        x[m] = b[0]
+    f_new = _ws_objective(df, pen, w, ws, m)
+    if f_new < f_old:
+        free(x)
+        return True
+    # reject: go back to the last iterate (the newest row of hist)
+    for k in range(m):
+        d = hist[K * mm + k] - w[ws[k]]
+        if d != 0.0:
+            df.update_j(ws[k], d)
+            w[ws[k]] = hist[K * mm + k]
+    if fit_intercept and b[0] != x[m]:
+        df.update_intercept(x[m] - b[0])
+        b[0] = x[m]
+    free(x)
+    return False
+
+
+def cd_epochs(Datafit df, Penalty pen, double[::1] w, double[::1] b,
+              const int32_t[::1] ws, int max_epochs, double tol, bint fit_intercept,
+              int selection=_SEL_CYCLIC, int anderson=5, int check_every=5,
+              unsigned long long seed=0):
+    """Coordinate epochs over the features ``ws`` until their largest optimality violation
+    is at most ``tol`` (checked every ``check_every`` epochs) or ``max_epochs`` is reached.
+
+    Updates ``w`` (all features), ``b[0]`` (the intercept) and the datafit's state in
+    place.  Returns ``(epochs run, last violation measured, extrapolations accepted)``.
+    """
+    cdef Py_ssize_t m = ws.shape[0], mm = m + 1, k, r, i
+    cdef int epoch = 0, n_acc = 0, K = min(max(anderson, 0), MAX_ANDERSON), filled = 0
+    cdef double viol = -1.0, step
+    cdef uint64_t state = seed * 2654435761ULL + 88172645463325252ULL
+    cdef double *wp = &w[0] if w.shape[0] > 0 else NULL
+    cdef double *hist = NULL
+    if m == 0 and not fit_intercept:
+        return 0, 0.0, 0
+    if K >= 2:
+        hist = <double *>malloc((K + 1) * mm * sizeof(double))
+        if hist == NULL:
+            raise MemoryError()
+    with nogil:
+        for epoch in range(1, max_epochs + 1):
+            if selection == _SEL_RANDOM:
+                for r in range(m):
+                    _coord_step(df, pen, wp, ws[_xorshift(&state) % m])
+            else:
+                for k in range(m):
+                    _coord_step(df, pen, wp, ws[k])
+            if fit_intercept:
+                step = -df.grad_intercept() / df.intercept_lipschitz()
+                df.update_intercept(step)
+                b[0] += step
+            if hist != NULL:
+                # shift in the newest iterate (rows 0..K, newest last)
+                if filled == K + 1:
+                    for i in range(K * mm):
+                        hist[i] = hist[i + mm]
+                    filled = K
+                for k in range(m):
+                    hist[filled * mm + k] = wp[ws[k]]
+                hist[filled * mm + m] = b[0]
+                filled += 1
+                if filled == K + 1:
+                    if _anderson(df, pen, wp, &b[0], &ws[0] if m else NULL, m, hist, K,
+                                 fit_intercept):
+                        n_acc += 1
+                    filled = 0
+            if epoch % check_every == 0 or epoch == max_epochs:
+                viol = _ws_violation(df, pen, wp, &ws[0] if m else NULL, m)
+                if fit_intercept:
+                    viol = fmax(viol, fabs(df.grad_intercept()))
+                if viol <= tol:
+                    break
+    free(hist)
+    return epoch, viol, n_acc

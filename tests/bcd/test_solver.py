@@ -1,0 +1,185 @@
+"""The BCD engine against convex oracles (cvxpy + Clarabel) and its own invariants."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from sparseopt.bcd import L1, L2, ElasticNet, GreedyBCD, Logistic, Quadratic, duality_gap
+from sparseopt.exceptions import ConvergenceWarning
+
+cp = pytest.importorskip("cvxpy")
+
+
+def _problem(rng, n=100, p=200, sparse=False, k=10):
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X = X * (rng.random((n, p)) < 0.2)
+    w = np.zeros(p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    y = X @ w + 0.5 + 0.1 * rng.standard_normal(n)
+    return (sp.csc_array(X) if sparse else X), X, y
+
+
+def _cvxpy_objective(datafit, X, y, alpha, l1_ratio, sw, fit_intercept, positive):
+    n, p = X.shape
+    s = np.ones(n) if sw is None else sw
+    S = s.sum()
+    w = cp.Variable(p, nonneg=positive)
+    b = cp.Variable() if fit_intercept else 0.0
+    z = X @ w + b
+    if datafit == "quadratic":
+        f = cp.sum(cp.multiply(s, cp.square(y - z))) / (2 * S)
+    else:
+        f = cp.sum(cp.multiply(s, cp.logistic(-cp.multiply(y, z)))) / S
+    g = alpha * (l1_ratio * cp.norm1(w) + 0.5 * (1 - l1_ratio) * cp.sum_squares(w))
+    prob = cp.Problem(cp.Minimize(f + g))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10,
+               max_iter=500)
+    return prob.value
+
+
+def _our_objective(datafit, X, y, alpha, l1_ratio, sw, coef, intercept):
+    s = np.ones(len(y)) if sw is None else sw
+    z = X @ coef + intercept
+    if datafit == "quadratic":
+        f = np.sum(s * (y - z) ** 2) / (2 * s.sum())
+    else:
+        f = np.sum(s * np.logaddexp(0, -y * z)) / s.sum()
+    return f + alpha * (l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef)
+
+
+@pytest.mark.parametrize("datafit", ["quadratic", "logistic"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+@pytest.mark.parametrize("fit_intercept, weighted, positive", [
+    (False, False, False), (True, False, False), (True, True, False), (False, True, True),
+])
+def test_objective_matches_cvxpy(rng, datafit, sparse, l1_ratio, fit_intercept, weighted,
+                                 positive):
+    Xin, X, y = _problem(rng, sparse=sparse)
+    if datafit == "logistic":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
+    df = Quadratic() if datafit == "quadratic" else Logistic()
+    grad0 = X.T @ (((y - y.mean()) if datafit == "quadratic" else -y / 2) / len(y))
+    alpha = np.abs(grad0).max() / 10
+    pen = ElasticNet(alpha, l1_ratio, positive=positive)
+    res = GreedyBCD(df, pen, tol=1e-12, max_iter=500).solve(
+        Xin, y, sample_weight=sw, fit_intercept=fit_intercept)
+    assert res.converged and res.rel_gap <= 1e-12
+    ours = _our_objective(datafit, X, y, alpha, l1_ratio, sw, res.coef, res.intercept)
+    ref = _cvxpy_objective(datafit, X, y, alpha, l1_ratio, sw, fit_intercept, positive)
+    assert abs(ours - ref) <= 1e-7 * abs(ref)
+    # The interior-point solution cannot be better than ours beyond its own accuracy.
+    assert ours <= ref * (1 + 1e-9)
+    if positive:
+        assert res.coef.min() >= 0
+
+
+def test_gap_is_a_certificate(rng):
+    # The certified gap bounds the true suboptimality (computed against a tight solve).
+    _, X, y = _problem(rng)
+    alpha = np.abs(X.T @ y).max() / len(y) / 20
+    loose = GreedyBCD(Quadratic(), L1(alpha), tol=1e-3).solve(X, y)
+    tight = GreedyBCD(Quadratic(), L1(alpha), tol=1e-14).solve(X, y)
+    f = lambda w: _our_objective("quadratic", X, y, alpha, 1.0, None, w, 0.0)  # noqa: E731
+    subopt = f(loose.coef) - f(tight.coef)
+    assert -1e-15 <= subopt <= loose.gap * (1 + 1e-9)
+    gap, rel = duality_gap(Quadratic(), L1(alpha), X, y, loose.coef)
+    assert_allclose(gap, loose.gap, rtol=1e-8)
+
+
+def test_l2_only_matches_ridge_closed_form(rng):
+    _, X, y = _problem(rng, n=80, p=30)
+    alpha = 0.3
+    res = GreedyBCD(Quadratic(), L2(alpha), tol=1e-14, max_iter=1000).solve(X, y)
+    n = len(y)
+    w = np.linalg.solve(X.T @ X / n + alpha * np.eye(X.shape[1]), X.T @ y / n)
+    # The objective is alpha-strongly convex: ||w - w*||^2 <= 2 gap / alpha.
+    bound = np.sqrt(2 * max(res.gap, 0.0) / alpha) + 1e-12
+    assert np.linalg.norm(res.coef - w) <= bound
+    assert bound < 1e-5
+
+
+def test_unpenalized_features_and_alpha_zero(rng):
+    _, X, y = _problem(rng, n=80, p=10)
+    weights = np.ones(10)
+    weights[:3] = 0.0
+    res = GreedyBCD(Quadratic(), L1(0.5, weights=weights), tol=1e-12).solve(X, y)
+    assert np.all(res.coef[:3] != 0)
+    ols = np.linalg.lstsq(X, y, rcond=None)[0]
+    res0 = GreedyBCD(Quadratic(), L1(0.0), tol=1e-14, max_iter=1000).solve(X, y)
+    assert_allclose(res0.coef, ols, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("selection", ["cyclic", "random"])
+def test_selection_rules_reach_the_same_solution(rng, selection):
+    Xin, _, y = _problem(rng)
+    alpha = 0.05
+    ref = GreedyBCD(Quadratic(), L1(alpha), tol=1e-13).solve(Xin, y)
+    res = GreedyBCD(Quadratic(), L1(alpha), selection=selection, tol=1e-13,
+                    random_state=0).solve(Xin, y)
+    assert_allclose(res.coef, ref.coef, atol=1e-6)
+
+
+def test_anderson_off_gives_same_solution(rng):
+    Xin, _, y = _problem(rng)
+    a = GreedyBCD(Quadratic(), L1(0.05), tol=1e-13, anderson=0).solve(Xin, y)
+    b = GreedyBCD(Quadratic(), L1(0.05), tol=1e-13).solve(Xin, y)
+    assert_allclose(a.coef, b.coef, atol=1e-6)
+
+
+def test_warm_start_from_solution_stops_at_once(rng):
+    _, X, y = _problem(rng)
+    solver = GreedyBCD(Quadratic(), L1(0.05), tol=1e-10)
+    res = solver.solve(X, y, fit_intercept=True)
+    again = solver.solve(X, y, fit_intercept=True, coef_init=res.coef,
+                         intercept_init=res.intercept)
+    assert again.n_iter == 1 and again.n_epochs == 0
+
+
+def test_history_and_nonconvergence_warning(rng):
+    _, X, y = _problem(rng)
+    with pytest.warns(ConvergenceWarning, match="relative duality gap .* > tol"):
+        res = GreedyBCD(Quadratic(), L1(0.01), tol=1e-15, max_iter=2, max_epochs=1).solve(X, y)
+    assert not res.converged and len(res.history) == 2
+    assert {"rel_gap", "primal", "violation", "ws_size", "epochs", "time"} <= set(res.history[0])
+
+
+def test_empty_and_degenerate_inputs():
+    X = np.zeros((5, 3))
+    y = np.arange(5.0)
+    res = GreedyBCD(Quadratic(), L1(0.1), tol=1e-12).solve(X, y, fit_intercept=True)
+    assert_allclose(res.coef, 0.0)
+    assert_allclose(res.intercept, 2.0)
+    res = GreedyBCD(Quadratic(), L1(0.1)).solve(np.zeros((4, 0)), np.ones(4))
+    assert res.coef.shape == (0,)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"selection": "nope"}, ValueError, "selection must be one of"),
+    ({"tol": -1.0}, ValueError, r"tol must be in \[0, inf\)"),
+    ({"max_iter": 0}, ValueError, "max_iter must be in"),
+])
+def test_solver_parameter_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        GreedyBCD(Quadratic(), L1(0.1), **kwargs).solve(np.eye(3), np.ones(3))
+
+
+def test_solver_input_errors():
+    solver = GreedyBCD(Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="y must have 3 entries"):
+        solver.solve(np.eye(3), np.ones(4))
+    with pytest.raises(ValueError, match="X must not contain NaN"):
+        solver.solve(np.full((3, 3), np.nan), np.ones(3))
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        solver.solve(np.eye(3), np.ones(3), sample_weight=[1, -1, 1])
+    with pytest.raises(ValueError, match="y must hold labels -1 and \\+1"):
+        GreedyBCD(Logistic(), L1(0.1)).solve(np.eye(3), np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="datafit must be a sparseopt.bcd Datafit"):
+        GreedyBCD("quadratic", L1(0.1)).solve(np.eye(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, inf\)"):
+        L1(-1.0)
+    with pytest.raises(ValueError, match=r"l1_ratio must be in \[0, 1\]"):
+        ElasticNet(1.0, l1_ratio=1.5)
