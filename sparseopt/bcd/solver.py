@@ -276,7 +276,9 @@ class GreedyBCD:
             # Working set: the support, then the largest violations.
             support = w != 0
             n_supp = int(support.sum())
-            ws_size = min(p, max(ws_size, self.ws_start, 2 * n_supp))
+            # As in skglm: twice the support, at least ws_start.  The violators outside
+            # the support fill the rest, so the set follows the support as it grows.
+            ws_size = min(p, max(self.ws_start, 2 * n_supp))
             score = viol.copy()
             score[support] = np.inf
             if unpen.size:
@@ -295,9 +297,6 @@ class GreedyBCD:
             if self.verbose:
                 print(f"[GreedyBCD] iter {it}: rel. gap {rel:.3e}, violation "
                       f"{max_viol:.3e}, working set {len(ws)}, epochs {epochs}")
-            # The working set grows when the inner problem is solved but the full one
-            # is not: the gap then comes from features outside it.
-            ws_size = min(p, 2 * ws_size)
         else:
             converged = False
 

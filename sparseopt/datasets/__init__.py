@@ -1,5 +1,15 @@
 """Problem generators and small shipped data sets for examples, tests and benchmarks."""
 
-from ._generators import make_random_csr
+from ._generators import (
+    load_diabetes_polynomial,
+    make_correlated_regression,
+    make_random_csr,
+    make_sparse_regression,
+)
 
-__all__ = ["make_random_csr"]
+__all__ = [
+    "load_diabetes_polynomial",
+    "make_correlated_regression",
+    "make_random_csr",
+    "make_sparse_regression",
+]

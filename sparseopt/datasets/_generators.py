@@ -72,3 +72,146 @@ def make_random_csr(
     A = sp.csr_array((n_rows, n_cols), dtype=dtype)
     A.data, A.indices, A.indptr = data, indices, indptr
     return A
+
+
+def _noisy_targets(rng, X, w, snr):
+    Xw = X @ w
+    scale = np.linalg.norm(Xw) / (np.sqrt(X.shape[0]) * snr) if snr > 0 else 0.0
+    return Xw + scale * rng.standard_normal(X.shape[0])
+
+
+def make_correlated_regression(
+    n_samples: int = 1000,
+    n_features: int = 5000,
+    *,
+    rho: float = 0.5,
+    n_informative: int = 50,
+    snr: float = 3.0,
+    random_state=None,
+):
+    """Dense regression problem with Toeplitz-correlated features.
+
+    The columns follow an AR(1) process, so ``corr(x_i, x_j) = rho ** |i - j|``; the
+    true coefficients have ``n_informative`` nonzeros of magnitude in [1, 2] with random
+    signs, and the noise gives the requested signal-to-noise ratio.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Shape of X.
+    rho : float, default=0.5
+        Correlation between neighbouring features, in [0, 1).
+    n_informative : int, default=50
+        Nonzero true coefficients.
+    snr : float, default=3.0
+        ``||X w|| / ||noise||`` (0 for no noise).
+    random_state : int, RandomState instance or None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), Fortran-ordered
+    y : ndarray of shape (n_samples,)
+    w : ndarray of shape (n_features,)
+        The true coefficients.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_correlated_regression
+    >>> X, y, w = make_correlated_regression(50, 100, n_informative=5, random_state=0)
+    >>> X.shape, int((w != 0).sum())
+    ((50, 100), 5)
+    """
+    check_scalar(rho, "rho", min_val=0, max_val=1, include_boundaries="left")
+    check_scalar(n_informative, "n_informative", Integral, min_val=0, max_val=n_features)
+    rng = check_random_state(random_state)
+    X = np.empty((n_samples, n_features), order="F")
+    if n_features:
+        X[:, 0] = rng.standard_normal(n_samples)
+        c = np.sqrt(1 - rho**2)
+        for j in range(1, n_features):
+            X[:, j] = rho * X[:, j - 1] + c * rng.standard_normal(n_samples)
+    w = np.zeros(n_features)
+    support = rng.choice(n_features, n_informative, replace=False)
+    w[support] = rng.choice([-1.0, 1.0], n_informative) * (1 + rng.random_sample(n_informative))
+    return X, _noisy_targets(rng, X, w, snr), w
+
+
+def make_sparse_regression(
+    n_samples: int = 10_000,
+    n_features: int = 50_000,
+    *,
+    density: float = 1e-3,
+    n_informative: int = 500,
+    snr: float = 3.0,
+    random_state=None,
+):
+    """Sparse random regression problem (CSC design, standard normal nonzeros).
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Shape of X.
+    density : float, default=1e-3
+        Fraction of nonzero entries of X.
+    n_informative : int, default=500
+        Nonzero true coefficients (standard normal).
+    snr : float, default=3.0
+        ``||X w|| / ||noise||``.
+    random_state : int, RandomState instance or None
+        Seed.
+
+    Returns
+    -------
+    X : scipy.sparse.csc_array of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    w : ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_sparse_regression
+    >>> X, y, w = make_sparse_regression(100, 500, density=0.01, n_informative=5,
+    ...                                  random_state=0)
+    >>> X.format, X.shape
+    ('csc', (100, 500))
+    """
+    check_scalar(density, "density", min_val=0, max_val=1)
+    check_scalar(n_informative, "n_informative", Integral, min_val=0, max_val=n_features)
+    rng = check_random_state(random_state)
+    X = sp.random_array((n_samples, n_features), density=density, format="csc",
+                        rng=np.random.default_rng(rng.randint(2**31)),
+                        data_sampler=lambda size: rng.standard_normal(size))
+    w = np.zeros(n_features)
+    w[rng.choice(n_features, n_informative, replace=False)] = rng.standard_normal(n_informative)
+    return X, _noisy_targets(rng, X, w, snr), w
+
+
+def load_diabetes_polynomial(degree: int = 3):
+    """scikit-learn's diabetes data with standardised polynomial features.
+
+    Parameters
+    ----------
+    degree : int, default=3
+        Degree of the polynomial features (without the bias column): 285 features at
+        degree 3, 1000 at degree 4.
+
+    Returns
+    -------
+    X : ndarray of shape (442, n_features), Fortran-ordered, standardised columns
+    y : ndarray of shape (442,)
+        Centred targets.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import load_diabetes_polynomial
+    >>> X, y = load_diabetes_polynomial(3)
+    >>> X.shape
+    (442, 285)
+    """
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    check_scalar(degree, "degree", Integral, min_val=1)
+    X, y = load_diabetes(return_X_y=True)
+    X = PolynomialFeatures(degree=degree, include_bias=False).fit_transform(X)
+    return np.asfortranarray(StandardScaler().fit_transform(X)), y - y.mean()
