@@ -42,6 +42,7 @@ class Contender:
     fn: Callable[[Any], Any]
     ours: bool = False
     prepare: Callable[[Any], Any] | None = None
+    detail: str = ""  # set by prepare (e.g. the tolerance a sweep chose); shown in tables
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Timing:
     case: str
     label: str
     ours: bool
+    detail: str = ""
     times: list[float] = field(default_factory=list)
     error: str | None = None
     discrepancy: float | None = None
@@ -119,6 +121,7 @@ def run_case(case: BenchCase, repeat: int, progress: Progress | None = None) -> 
         try:
             inputs = c.prepare(data) if c.prepare else data
             outputs[c.label] = c.fn(inputs)  # warm-up call, also the output compared
+            t.detail = c.detail
             runnable.append((c, t, inputs))
         except ImportError as exc:
             t.error = f"not installed ({exc.name or exc})"
@@ -169,6 +172,7 @@ def bench_table(results: list[tuple[BenchCase, list[Timing]]]) -> str:
             if t is base:
                 speed += " (baseline)"
             diff = "-" if t.discrepancy is None else f"{t.discrepancy:.1e}"
-            rows.append([case.name, t.label, f"{1e3 * t.median:.2f}",
+            label = f"{t.label} [{t.detail}]" if t.detail else t.label
+            rows.append([case.name, label, f"{1e3 * t.median:.2f}",
                          f"{1e3 * min(t.times):.2f}", speed, diff])
     return format_table(headers, rows)
