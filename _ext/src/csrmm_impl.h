@@ -45,6 +45,23 @@ static void SO_FN(csrmm_rows_rowmajor_)(int64_t r0, int64_t r1, int64_t n_vecs,
     }
 }
 
+/* Rows [r0, r1) for a single column (a matrix-vector product): a scalar accumulator
+ * per row; the generic panel loop would pay its bookkeeping per nonzero. */
+static void SO_FN(csrmv_rows_)(int64_t r0, int64_t r1, const IT *restrict indptr,
+                               const IT *restrict indices, const FT *restrict data,
+                               const FT *restrict x, int64_t x_rs, FT *restrict y,
+                               int64_t y_rs, FT alpha, FT beta)
+{
+    int64_t i, p;
+    for (i = r0; i < r1; ++i) {
+        FT acc = (FT)0;
+        const int64_t end = (int64_t)indptr[i + 1];
+        for (p = (int64_t)indptr[i]; p < end; ++p)
+            acc += data[p] * x[(int64_t)indices[p] * x_rs];
+        y[i * y_rs] = (beta == (FT)0) ? alpha * acc : alpha * acc + beta * y[i * y_rs];
+    }
+}
+
 /* Rows [r0, r1) for any strides (e.g. Fortran-ordered X or Y): a dot product per output
  * entry, four columns at a time so that each nonzero is loaded once per four columns. */
 static void SO_FN(csrmm_rows_strided_)(int64_t r0, int64_t r1, int64_t n_vecs,
@@ -116,7 +133,9 @@ int SO_FN(so_csrmm_)(int64_t n_rows, int64_t n_vecs, const IT *indptr, const IT 
 #endif
         const int64_t r0 = SO_CAT(so_csr_partition_, ISFX)(indptr, n_rows, t, T);
         const int64_t r1 = SO_CAT(so_csr_partition_, ISFX)(indptr, n_rows, t + 1, T);
-        if (rowmajor)
+        if (n_vecs == 1)
+            SO_FN(csrmv_rows_)(r0, r1, indptr, indices, data, x, x_rs, y, y_rs, alpha, beta);
+        else if (rowmajor)
             SO_FN(csrmm_rows_rowmajor_)(r0, r1, n_vecs, indptr, indices, data, x, x_rs, y,
                                         y_rs, alpha, beta);
         else
