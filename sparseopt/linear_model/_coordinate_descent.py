@@ -173,7 +173,7 @@ class ElasticNet(_BaseElasticNet):
         Outer iterations run.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
 
     See Also
@@ -265,7 +265,7 @@ class Lasso(_BaseElasticNet):
         Outer iterations run.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
 
     See Also
