@@ -1,0 +1,1 @@
+"""asv benchmarks of sparseopt (layout after scikit-learn's asv_benchmarks)."""

@@ -1,0 +1,42 @@
+"""CSR x dense products: sparseopt against scipy (single-threaded)."""
+
+import numpy as np
+
+from .common import Benchmark, is_fast
+
+
+class CsrMatmatDense(Benchmark):
+    """``A @ X`` for A with 10 nonzeros per row (200k x 200k; 50k x 50k in fast mode)."""
+
+    param_names = ["library", "n_threads", "n_cols"]
+    params = (["sparseopt", "scipy"], [1, 2], [1, 32])
+
+    def setup(self, library, n_threads, n_cols):
+        from threadpoolctl import threadpool_limits
+
+        from sparseopt.datasets import make_random_csr
+        from sparseopt.sparse import csr_matmat_dense
+
+        if library == "scipy" and n_threads != 1:
+            raise NotImplementedError("scipy's product is single-threaded")
+        n = 50_000 if is_fast() else 200_000
+        self.A = make_random_csr(n, n, 10, random_state=0)
+        self.X = np.random.default_rng(0).standard_normal((n, n_cols))
+        if library == "sparseopt":
+            self.run = lambda: csr_matmat_dense(self.A, self.X, n_threads=n_threads)
+        else:
+            def run():
+                with threadpool_limits(1):
+                    return self.A @ self.X
+
+            self.run = run
+
+    def time_matmat(self, library, n_threads, n_cols):
+        self.run()
+
+    def peakmem_matmat(self, library, n_threads, n_cols):
+        self.run()
+
+    def track_max_rel_error_vs_scipy(self, library, n_threads, n_cols):
+        ref = self.A @ self.X
+        return float(np.max(np.abs(self.run() - ref)) / np.max(np.abs(ref)))
