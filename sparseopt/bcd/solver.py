@@ -25,6 +25,7 @@ from .penalties import Penalty
 __all__ = ["BCDResult", "GreedyBCD", "duality_gap"]
 
 _SELECTIONS = {"cyclic": 0, "random": 1}
+_STALL_ROUNDS = 10
 
 
 @dataclass
@@ -255,7 +256,8 @@ class GreedyBCD:
             w = np.ascontiguousarray(w)
         b[0] = float(intercept_init) if fit_intercept else 0.0
 
-        history, n_epochs, converged = [], 0, False
+        history, n_epochs, converged, stalled_out = [], 0, False, False
+        best_rel, stalled = np.inf, 0
         ws_size = min(self.ws_start, p)
         gap = rel = np.inf
         for it in range(1, self.max_iter + 1):
@@ -269,10 +271,21 @@ class GreedyBCD:
             rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
                    "time": time.perf_counter() - t_start}
             if rel <= self.tol or max_viol == 0.0:
-                converged = rel <= self.tol or max_viol == 0.0
+                converged = True
                 rec.update(ws_size=0, epochs=0)
                 history.append(rec)
                 break
+            # At the floating-point floor of the gap (tol too small) nothing improves:
+            # stop after STALL_ROUNDS rounds without a better gap, unconverged.
+            if rel < best_rel * (1 - 1e-3):
+                best_rel, stalled = rel, 0
+            else:
+                stalled += 1
+                if stalled >= _STALL_ROUNDS:
+                    rec.update(ws_size=0, epochs=0)
+                    history.append(rec)
+                    stalled_out = True
+                    break
             # Working set: the support, then the largest violations.
             support = w != 0
             n_supp = int(support.sum())
@@ -301,11 +314,12 @@ class GreedyBCD:
             converged = False
 
         if not converged:
+            why = (f"the gap stopped decreasing for {_STALL_ROUNDS} iterations (tol may be "
+                   f"below the floating-point accuracy of the gap)" if stalled_out else
+                   f"after {len(history)} outer iterations; increase max_iter or max_epochs")
             warnings.warn(
                 f"GreedyBCD did not converge: relative duality gap {rel:.3e} > tol "
-                f"{self.tol:.1e} after {self.max_iter} outer iterations. Increase "
-                f"max_iter or max_epochs, or loosen tol.",
-                ConvergenceWarning, stacklevel=2)
+                f"{self.tol:.1e}: {why}.", ConvergenceWarning, stacklevel=2)
         return BCDResult(coef=w, intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
                          n_iter=len(history), n_epochs=n_epochs, converged=converged,
                          history=history)

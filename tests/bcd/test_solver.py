@@ -147,6 +147,15 @@ def test_history_and_nonconvergence_warning(rng):
     assert {"rel_gap", "primal", "violation", "ws_size", "epochs", "time"} <= set(res.history[0])
 
 
+def test_unreachable_tol_stops_on_stagnation(rng):
+    # A tol below the gap's floating-point floor must not spin until max_iter.
+    _, X, y = _problem(rng)
+    with pytest.warns(ConvergenceWarning, match="stopped decreasing"):
+        res = GreedyBCD(Quadratic(), L1(0.05, positive=True), tol=1e-30,
+                        max_iter=1000).solve(X, y)
+    assert not res.converged and res.n_iter < 100 and res.rel_gap < 1e-13
+
+
 def test_empty_and_degenerate_inputs():
     X = np.zeros((5, 3))
     y = np.arange(5.0)
