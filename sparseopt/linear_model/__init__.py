@@ -1,5 +1,6 @@
 """Sparse linear models (scikit-learn estimators) on the BCD engine."""
 
 from ._coordinate_descent import ElasticNet, Lasso
+from ._path import ElasticNetCV, LassoCV, enet_path, lasso_path
 
-__all__ = ["ElasticNet", "Lasso"]
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "enet_path", "lasso_path"]
