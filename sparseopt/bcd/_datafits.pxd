@@ -22,6 +22,10 @@ cdef class Datafit:
     cdef void update_intercept(self, double delta) noexcept nogil
     # -f*(-t * theta) for the dual point theta = -raw (scaled by t in (0, 1])
     cdef double dual_value(self, double t) noexcept nogil
+    # For Newton updates: h_i = d2f/dz_i^2, f(z + t dz), and the move z += t dz
+    cdef void hessian_diag(self, double *h) noexcept nogil
+    cdef double value_along(self, const double *dz, double t) noexcept nogil
+    cdef void move_along(self, const double *dz, double t) noexcept nogil
 
 
 cdef class Quadratic(Datafit):

@@ -75,6 +75,15 @@ cdef class Datafit:
     cdef double dual_value(self, double t) noexcept nogil:
         return 0.0
 
+    cdef void hessian_diag(self, double *h) noexcept nogil:
+        pass
+
+    cdef double value_along(self, const double *dz, double t) noexcept nogil:
+        return 0.0
+
+    cdef void move_along(self, const double *dz, double t) noexcept nogil:
+        pass
+
     # Python access, for the front end and the tests
     def set_coef(self, const double[::1] w, double b):
         with nogil:
@@ -154,6 +163,26 @@ cdef class Quadratic(Datafit):
                 acc += th * self.y[i] - 0.5 * self.S * th * th / self.sw[i]
         return acc
 
+    cdef void hessian_diag(self, double *h) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            h[i] = self.sw[i] / self.S
+
+    cdef double value_along(self, const double *dz, double t) noexcept nogil:
+        # raw moves to raw + t s dz / S
+        cdef Py_ssize_t i
+        cdef double acc = 0.0, r
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                r = self.raw[i] + t * self.sw[i] * dz[i] / self.S
+                acc += r * r / self.sw[i]
+        return 0.5 * self.S * acc
+
+    cdef void move_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.raw[i] += t * self.sw[i] * dz[i] / self.S
+
 
 cdef class Logistic(Datafit):
     """f(z) = (1/S) sum_i s_i log(1 + exp(-y_i z_i)), labels y_i in {-1, +1}."""
@@ -232,3 +261,24 @@ cdef class Logistic(Datafit):
                 u = t * _sigmoid(-self.y[i] * self.z[i])
                 acc -= self.sw[i] * (_xlogx(u) + _xlogx(1.0 - u))
         return acc / self.S
+
+    cdef void hessian_diag(self, double *h) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef double q
+        for i in range(self.X.n_samples):
+            q = _sigmoid(-self.y[i] * self.z[i])
+            h[i] = self.sw[i] * q * (1.0 - q) / self.S
+
+    cdef double value_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef double acc = 0.0
+        for i in range(self.X.n_samples):
+            if self.sw[i] > 0:
+                acc += self.sw[i] * _log1pexp(-self.y[i] * (self.z[i] + t * dz[i]))
+        return acc / self.S
+
+    cdef void move_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.z[i] += t * dz[i]
+            self._refresh_row(i)

@@ -49,14 +49,15 @@ def _our_objective(datafit, X, y, alpha, l1_ratio, sw, coef, intercept):
     return f + alpha * (l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef)
 
 
+@pytest.mark.parametrize("update", ["coordinate", "newton"])
 @pytest.mark.parametrize("datafit", ["quadratic", "logistic"])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
 @pytest.mark.parametrize("fit_intercept, weighted, positive", [
     (False, False, False), (True, False, False), (True, True, False), (False, True, True),
 ])
-def test_objective_matches_cvxpy(rng, datafit, sparse, l1_ratio, fit_intercept, weighted,
-                                 positive):
+def test_objective_matches_cvxpy(rng, update, datafit, sparse, l1_ratio, fit_intercept,
+                                 weighted, positive):
     Xin, X, y = _problem(rng, sparse=sparse)
     if datafit == "logistic":
         y = np.where(y > np.median(y), 1.0, -1.0)
@@ -65,7 +66,7 @@ def test_objective_matches_cvxpy(rng, datafit, sparse, l1_ratio, fit_intercept, 
     grad0 = X.T @ (((y - y.mean()) if datafit == "quadratic" else -y / 2) / len(y))
     alpha = np.abs(grad0).max() / 10
     pen = ElasticNet(alpha, l1_ratio, positive=positive)
-    res = GreedyBCD(df, pen, tol=1e-12, max_iter=500).solve(
+    res = GreedyBCD(df, pen, update=update, tol=1e-12, max_iter=500).solve(
         Xin, y, sample_weight=sw, fit_intercept=fit_intercept)
     assert res.converged and res.rel_gap <= 1e-12
     ours = _our_objective(datafit, X, y, alpha, l1_ratio, sw, res.coef, res.intercept)
@@ -170,6 +171,7 @@ def test_empty_and_degenerate_inputs():
     ({"selection": "nope"}, ValueError, "selection must be one of"),
     ({"tol": -1.0}, ValueError, r"tol must be in \[0, inf\)"),
     ({"max_iter": 0}, ValueError, "max_iter must be in"),
+    ({"update": "exact"}, ValueError, "update must be one of"),
 ])
 def test_solver_parameter_errors(kwargs, exc, match):
     with pytest.raises(exc, match=match):
