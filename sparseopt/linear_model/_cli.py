@@ -53,14 +53,9 @@ def _logreg_makers():
     # Every solver minimizes (1/n) sum log(1 + exp(-y x.w)) + alpha ||w||_1; the C of
     # scikit-learn and celer is 1 / (n alpha).
     def ours(alpha, tol, n):
-        from ..bcd import L1, GreedyBCD, Logistic
+        from . import SparseLogisticRegression
 
-        class _Fit:
-            def fit(self, X, y):
-                self.coef_ = GreedyBCD(Logistic(), L1(alpha), tol=tol).solve(X, y).coef
-                return self
-
-        return _Fit()
+        return SparseLogisticRegression(C=1 / (n * alpha), tol=tol, fit_intercept=False)
 
     def sklearn(alpha, tol, n):
         from sklearn.linear_model import LogisticRegression
