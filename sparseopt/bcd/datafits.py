@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _datafits
+
 __all__ = ["Datafit", "Logistic", "Quadratic"]
 
 
@@ -34,9 +36,7 @@ class Quadratic(Datafit):
     """
 
     def __init__(self):
-        from ._datafits import Quadratic as _Q
-
-        self._compiled = _Q
+        self._compiled = _datafits.Quadratic
 
 
 class Logistic(Datafit):
@@ -46,9 +46,7 @@ class Logistic(Datafit):
     """
 
     def __init__(self):
-        from ._datafits import Logistic as _L
-
-        self._compiled = _L
+        self._compiled = _datafits.Logistic
 
     def _check_y(self, y):
         if y.size and not np.all(np.isin(y, (-1.0, 1.0))):

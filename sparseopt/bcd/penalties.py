@@ -12,6 +12,7 @@ from numbers import Real
 import numpy as np
 
 from ..utils.validation import check_array, check_scalar
+from ._penalties import WeightedElasticNet
 
 __all__ = ["L1", "L2", "ElasticNet", "Penalty"]
 
@@ -55,8 +56,6 @@ class ElasticNet(Penalty):
         self.positive = bool(positive)
 
     def _make(self, n_features):
-        from ._penalties import WeightedElasticNet
-
         w = self.weights
         if w is not None and w.shape[0] != n_features:
             raise ValueError(f"weights must have length {n_features} (n_features), "

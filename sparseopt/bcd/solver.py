@@ -15,10 +15,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_random_state
 
 from ..exceptions import ConvergenceWarning
 from ..utils._parallel import effective_n_threads
 from ..utils.validation import check_array, check_scalar, check_sparse
+from ._design import CSCDesign, DenseDesign
+from ._solver import cd_epochs, polish_intercept, prox_newton
 from .datafits import Datafit, Logistic
 from .penalties import Penalty
 
@@ -66,8 +69,6 @@ class BCDResult:
 
 
 def _make_design(X):
-    from ._design import CSCDesign, DenseDesign
-
     if sp.issparse(X):
         Xc = check_sparse(X, "X", formats=("csc",), dtype=np.float64)
         nnz = int(Xc.indptr[-1])
@@ -222,9 +223,8 @@ class GreedyBCD:
         result : BCDResult
             Coefficients, intercept, gap, iterations, history.
         """
-        from sklearn.utils import check_random_state
 
-        from ._solver import cd_epochs, polish_intercept, prox_newton
+        from ._solver import polish_intercept
 
         self._validate()
         t_start = time.perf_counter()
@@ -377,8 +377,6 @@ def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float
     >>> bool(abs(gap) < 1e-12)
     True
     """
-    from ._solver import polish_intercept
-
     design = _make_design(X)
     n, p = design.n_samples, design.n_features
     y = np.ascontiguousarray(datafit._check_y(check_array(y, "y", shape=(n,),
