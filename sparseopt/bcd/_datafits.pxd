@@ -36,3 +36,11 @@ cdef class Logistic(Datafit):
     cdef CSCDesign csc               # the design when it is sparse, else None
     cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil
     cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil
+
+
+cdef class Huber(Datafit):
+    cdef readonly double delta
+    cdef CSCDesign csc
+    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil
+    cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil
+    cdef inline double _h(self, double r) noexcept nogil

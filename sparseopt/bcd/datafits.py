@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _datafits
 
-__all__ = ["Datafit", "Logistic", "Quadratic"]
+__all__ = ["Datafit", "Huber", "Logistic", "Quadratic"]
 
 
 class Datafit:
@@ -52,3 +52,31 @@ class Logistic(Datafit):
         if y.size and not np.all(np.isin(y, (-1.0, 1.0))):
             raise ValueError("y must hold labels -1 and +1 for the Logistic datafit")
         return y
+
+
+class Huber(Datafit):
+    r"""Huber loss, :math:`f(w, b) = \frac{1}{S}\sum_i s_i H_\delta(y_i - x_i^\top w - b)`.
+
+    :math:`H_\delta(r) = r^2/2` for :math:`|r| \le \delta` and
+    :math:`\delta |r| - \delta^2/2` beyond: least squares that is robust to outliers.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Threshold between the quadratic and the linear part (> 0).
+    """
+
+    def __init__(self, delta: float = 1.0):
+        from numbers import Real
+
+        from ..utils.validation import check_scalar
+
+        self.delta = check_scalar(delta, "delta", Real, min_val=0,
+                                  include_boundaries="neither")
+        self._compiled = _datafits.Huber
+
+    def _make(self, design, y, sample_weight):
+        return self._compiled(design, y, sample_weight, float(self.delta))
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"

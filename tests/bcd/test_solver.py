@@ -5,7 +5,16 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 
-from sparseopt.bcd import L1, L2, ElasticNet, GreedyBCD, Logistic, Quadratic, duality_gap
+from sparseopt.bcd import (
+    L1,
+    L2,
+    ElasticNet,
+    GreedyBCD,
+    Huber,
+    Logistic,
+    Quadratic,
+    duality_gap,
+)
 from sparseopt.exceptions import ConvergenceWarning
 
 cp = pytest.importorskip("cvxpy")
@@ -21,6 +30,9 @@ def _problem(rng, n=100, p=200, sparse=False, k=10):
     return (sp.csc_array(X) if sparse else X), X, y
 
 
+HUBER_DELTA = 0.3
+
+
 def _cvxpy_objective(datafit, X, y, alpha, l1_ratio, sw, fit_intercept, positive):
     n, p = X.shape
     s = np.ones(n) if sw is None else sw
@@ -30,6 +42,8 @@ def _cvxpy_objective(datafit, X, y, alpha, l1_ratio, sw, fit_intercept, positive
     z = X @ w + b
     if datafit == "quadratic":
         f = cp.sum(cp.multiply(s, cp.square(y - z))) / (2 * S)
+    elif datafit == "huber":  # cvxpy's huber(r, M) is twice ours with delta = M
+        f = cp.sum(cp.multiply(s, cp.huber(y - z, HUBER_DELTA))) / (2 * S)
     else:
         f = cp.sum(cp.multiply(s, cp.logistic(-cp.multiply(y, z)))) / S
     g = alpha * (l1_ratio * cp.norm1(w) + 0.5 * (1 - l1_ratio) * cp.sum_squares(w))
@@ -44,13 +58,17 @@ def _our_objective(datafit, X, y, alpha, l1_ratio, sw, coef, intercept):
     z = X @ coef + intercept
     if datafit == "quadratic":
         f = np.sum(s * (y - z) ** 2) / (2 * s.sum())
+    elif datafit == "huber":
+        r = np.abs(y - z)
+        d = HUBER_DELTA
+        f = np.sum(s * np.where(r <= d, r**2 / 2, d * (r - d / 2))) / s.sum()
     else:
         f = np.sum(s * np.logaddexp(0, -y * z)) / s.sum()
     return f + alpha * (l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef)
 
 
 @pytest.mark.parametrize("update", ["coordinate", "newton"])
-@pytest.mark.parametrize("datafit", ["quadratic", "logistic"])
+@pytest.mark.parametrize("datafit", ["quadratic", "logistic", "huber"])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
 @pytest.mark.parametrize("fit_intercept, weighted, positive", [
@@ -62,8 +80,9 @@ def test_objective_matches_cvxpy(rng, update, datafit, sparse, l1_ratio, fit_int
     if datafit == "logistic":
         y = np.where(y > np.median(y), 1.0, -1.0)
     sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
-    df = Quadratic() if datafit == "quadratic" else Logistic()
-    grad0 = X.T @ (((y - y.mean()) if datafit == "quadratic" else -y / 2) / len(y))
+    df = {"quadratic": Quadratic(), "logistic": Logistic(),
+          "huber": Huber(HUBER_DELTA)}[datafit]
+    grad0 = X.T @ ((-y / 2 if datafit == "logistic" else (y - y.mean())) / len(y))
     alpha = np.abs(grad0).max() / 10
     pen = ElasticNet(alpha, l1_ratio, positive=positive)
     res = GreedyBCD(df, pen, update=update, tol=1e-12, max_iter=500).solve(
