@@ -32,15 +32,17 @@ cdef class Quadratic(Datafit):
     pass
 
 
-cdef class Logistic(Datafit):
+cdef class PointwiseDatafit(Datafit):
     cdef CSCDesign csc               # the design when it is sparse, else None
-    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil
+    cdef double curvature(self) noexcept nogil
+    cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil
     cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil
 
 
-cdef class Huber(Datafit):
+cdef class Logistic(PointwiseDatafit):
+    pass
+
+
+cdef class Huber(PointwiseDatafit):
     cdef readonly double delta
-    cdef CSCDesign csc
-    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil
-    cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil
     cdef inline double _h(self, double r) noexcept nogil

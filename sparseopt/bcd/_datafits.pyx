@@ -184,19 +184,27 @@ cdef class Quadratic(Datafit):
             self.raw[i] += t * self.sw[i] * dz[i] / self.S
 
 
-cdef class Logistic(Datafit):
-    """f(z) = (1/S) sum_i s_i log(1 + exp(-y_i z_i)), labels y_i in {-1, +1}."""
+cdef class PointwiseDatafit(Datafit):
+    """Base of datafits that keep z = Xw + b and recompute raw_i from z_i row by row.
+
+    A subclass defines ``_refresh_row`` (raw_i from z_i) and ``curvature`` (a bound on
+    F'' that scales the Lipschitz constants); updates, resets and moves are shared.
+    """
 
     def __init__(self, Design X, const double[::1] y, sample_weight=None):
         super().__init__(X, y, sample_weight)
         cdef Py_ssize_t j
         cdef const double *s = NULL if self.unit_weights else &self.sw[0]
+        cdef double c = self.curvature()
         for j in range(X.n_features):
-            self.lipschitz[j] = 0.25 * X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
+            self.lipschitz[j] = c * X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
         self.csc = X if isinstance(X, CSCDesign) else None
 
-    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil:
-        self.raw[i] = -self.sw[i] * self.y[i] * _sigmoid(-self.y[i] * self.z[i]) / self.S
+    cdef double curvature(self) noexcept nogil:
+        return 1.0
+
+    cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil:
+        pass
 
     cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil:
         # Only the rows of column j changed (all rows for a dense design).
@@ -222,6 +230,35 @@ cdef class Logistic(Datafit):
         for i in range(n):
             self._refresh_row(i)
 
+    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
+        self.X.col_axpy(j, delta, &self.z[0])
+        self._refresh_col(j)
+
+    cdef double intercept_lipschitz(self) noexcept nogil:
+        return self.curvature()
+
+    cdef void update_intercept(self, double delta) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.z[i] += delta
+            self._refresh_row(i)
+
+    cdef void move_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.z[i] += t * dz[i]
+            self._refresh_row(i)
+
+
+cdef class Logistic(PointwiseDatafit):
+    """f(z) = (1/S) sum_i s_i log(1 + exp(-y_i z_i)), labels y_i in {-1, +1}."""
+
+    cdef double curvature(self) noexcept nogil:
+        return 0.25
+
+    cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil:
+        self.raw[i] = -self.sw[i] * self.y[i] * _sigmoid(-self.y[i] * self.z[i]) / self.S
+
     cdef double value(self) noexcept nogil:
         cdef Py_ssize_t i
         cdef double acc = 0.0
@@ -230,13 +267,6 @@ cdef class Logistic(Datafit):
                 acc += self.sw[i] * _log1pexp(-self.y[i] * self.z[i])
         return acc / self.S
 
-    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
-        self.X.col_axpy(j, delta, &self.z[0])
-        self._refresh_col(j)
-
-    cdef double intercept_lipschitz(self) noexcept nogil:
-        return 0.25
-
     cdef double intercept_hessian(self) noexcept nogil:
         cdef Py_ssize_t i
         cdef double acc = 0.0, q
@@ -244,12 +274,6 @@ cdef class Logistic(Datafit):
             q = _sigmoid(-self.y[i] * self.z[i])
             acc += self.sw[i] * q * (1.0 - q)
         return acc / self.S
-
-    cdef void update_intercept(self, double delta) noexcept nogil:
-        cdef Py_ssize_t i
-        for i in range(self.X.n_samples):
-            self.z[i] += delta
-            self._refresh_row(i)
 
     cdef double dual_value(self, double t) noexcept nogil:
         # With u_i = t * sigma(-y_i z_i) in [0, 1]:
@@ -277,56 +301,22 @@ cdef class Logistic(Datafit):
                 acc += self.sw[i] * _log1pexp(-self.y[i] * (self.z[i] + t * dz[i]))
         return acc / self.S
 
-    cdef void move_along(self, const double *dz, double t) noexcept nogil:
-        cdef Py_ssize_t i
-        for i in range(self.X.n_samples):
-            self.z[i] += t * dz[i]
-            self._refresh_row(i)
 
-
-cdef class Huber(Datafit):
+cdef class Huber(PointwiseDatafit):
     """f(z) = (1/S) sum_i s_i H(y_i - z_i), H(r) = r^2/2 for |r| <= delta, else
     delta |r| - delta^2/2: least squares that grows linearly for outliers."""
 
     def __init__(self, Design X, const double[::1] y, sample_weight=None, double delta=1.0):
-        super().__init__(X, y, sample_weight)
-        cdef Py_ssize_t j
-        cdef const double *s = NULL if self.unit_weights else &self.sw[0]
         self.delta = delta
-        for j in range(X.n_features):
-            self.lipschitz[j] = X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
-        self.csc = X if isinstance(X, CSCDesign) else None
+        super().__init__(X, y, sample_weight)
 
-    cdef inline void _refresh_row(self, Py_ssize_t i) noexcept nogil:
+    cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil:
         cdef double r = self.y[i] - self.z[i]
         if r > self.delta:
             r = self.delta
         elif r < -self.delta:
             r = -self.delta
         self.raw[i] = -self.sw[i] * r / self.S
-
-    cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil:
-        cdef Py_ssize_t p, i
-        if self.csc is not None:
-            if self.csc.idx64:
-                for p in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
-                    self._refresh_row(self.csc.indices64[p])
-            else:
-                for p in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
-                    self._refresh_row(self.csc.indices32[p])
-        else:
-            for i in range(self.X.n_samples):
-                self._refresh_row(i)
-
-    cdef void reset(self, const double *w, double b) noexcept nogil:
-        cdef Py_ssize_t i, j, n = self.X.n_samples
-        for i in range(n):
-            self.z[i] = b
-        for j in range(self.X.n_features):
-            if w[j] != 0.0:
-                self.X.col_axpy(j, w[j], &self.z[0])
-        for i in range(n):
-            self._refresh_row(i)
 
     cdef inline double _h(self, double r) noexcept nogil:
         r = fabs(r)
@@ -339,16 +329,6 @@ cdef class Huber(Datafit):
             if self.sw[i] > 0:
                 acc += self.sw[i] * self._h(self.y[i] - self.z[i])
         return acc / self.S
-
-    cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil:
-        self.X.col_axpy(j, delta, &self.z[0])
-        self._refresh_col(j)
-
-    cdef void update_intercept(self, double delta) noexcept nogil:
-        cdef Py_ssize_t i
-        for i in range(self.X.n_samples):
-            self.z[i] += delta
-            self._refresh_row(i)
 
     cdef double intercept_hessian(self) noexcept nogil:
         cdef Py_ssize_t i
@@ -381,9 +361,3 @@ cdef class Huber(Datafit):
             if self.sw[i] > 0:
                 acc += self.sw[i] * self._h(self.y[i] - self.z[i] - t * dz[i])
         return acc / self.S
-
-    cdef void move_along(self, const double *dz, double t) noexcept nogil:
-        cdef Py_ssize_t i
-        for i in range(self.X.n_samples):
-            self.z[i] += t * dz[i]
-            self._refresh_row(i)
