@@ -8,17 +8,18 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..bcd import ElasticNet as _ENetPenalty
 from ..bcd import GreedyBCD, Quadratic
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval, StrOptions, _fit_context
+from ._base import LinearRegressorMixin
 
 __all__ = ["ElasticNet", "Lasso"]
 
 
-class _BaseElasticNet(RegressorMixin, BaseEstimator):
+class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     """Shared fit/predict of Lasso and ElasticNet (quadratic datafit, elastic-net penalty)."""
 
     _common_constraints: dict = {
@@ -91,34 +92,10 @@ class _BaseElasticNet(RegressorMixin, BaseEstimator):
         self.n_iter_ = res.n_iter
         return self
 
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
     @property
     def sparse_coef_(self):
         """The coefficients as a scipy sparse row (1, n_features)."""
         return sp.csr_matrix(self.coef_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class ElasticNet(_BaseElasticNet):
     r"""Linear regression with combined L1 and L2 priors, by greedy block coordinate descent.

@@ -15,6 +15,7 @@ from ..bcd import ElasticNet as _ENetPenalty
 from ..bcd import GreedyBCD, Logistic
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval, StrOptions, _fit_context
+from ._base import _check_predict_input
 
 __all__ = ["SparseLogisticRegression"]
 
@@ -188,9 +189,7 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Positive for the class ``classes_[1]``.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
+        X = _check_predict_input(self, X)
         return np.asarray(X @ self.coef_[0]).ravel() + self.intercept_[0]
 
     def predict_proba(self, X):

@@ -10,13 +10,14 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..bcd import ElasticNet as _ENetPenalty
 from ..bcd import GreedyBCD, Quadratic
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval, StrOptions, _fit_context
 from ..utils.validation import check_array, check_scalar
+from ._base import LinearRegressorMixin
 
 __all__ = ["ElasticNetCV", "LassoCV", "enet_path", "lasso_path"]
 
@@ -243,7 +244,7 @@ def _fold_mse(X, y, sw, train, test, l1_ratio, alphas, fit_intercept, params):
     return np.average(err, axis=0, weights=sw[test])
 
 
-class _BaseCV(RegressorMixin, BaseEstimator):
+class _BaseCV(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     _common_constraints: dict = {
         "eps": [Interval(Real, 0, None, closed="neither")],
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
@@ -332,30 +333,6 @@ class _BaseCV(RegressorMixin, BaseEstimator):
         self.dual_gap_ = res.rel_gap
         self.n_iter_ = res.n_iter
         return self
-
-    def predict(self, X):
-        """Predict with the refitted model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class ElasticNetCV(_BaseCV):
     """Elastic net with alpha and l1_ratio chosen by cross-validation.
