@@ -196,4 +196,23 @@ def demos():
                           f"nonzeros, rel. gap {ours.dual_gap_:.0e}",
                 "check": f"max |coef - sklearn| {diff:.1e}", "ok": diff < 1e-6}
 
-    return [Demo("Lasso", lasso)]
+    def logistic():
+        from sklearn.datasets import load_breast_cancer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        from . import SparseLogisticRegression
+
+        X, y = load_breast_cancer(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        ours = SparseLogisticRegression(C=0.1, fit_intercept=False, tol=1e-12).fit(X, y)
+        ref = _quiet_fit(LogisticRegression(C=0.1, l1_ratio=1.0, solver="liblinear",
+                                            fit_intercept=False, tol=1e-12,
+                                            max_iter=100_000), X, y)
+        diff = float(np.max(np.abs(ours.coef_ - ref.coef_)))
+        return {"result": f"L1-logistic breast cancer (569x30): "
+                          f"{np.count_nonzero(ours.coef_)} nonzeros, accuracy "
+                          f"{ours.score(X, y):.3f}",
+                "check": f"max |coef - liblinear| {diff:.1e}", "ok": diff < 1e-5}
+
+    return [Demo("Lasso", lasso), Demo("SparseLogisticRegression", logistic)]
