@@ -12,6 +12,9 @@ cdef class Datafit:
     cdef double[::1] raw             # df/dz, kept current under every update
     cdef double[::1] lipschitz       # per-feature bound on d2f/dw_j2
 
+    # a bound on d2F/dz2 (1 for least squares, 1/4 for logistic): the Hessian of f in w
+    # is below curvature * X^T diag(s) X / S
+    cdef double curvature(self) noexcept nogil
     cdef void reset(self, const double *w, double b) noexcept nogil
     cdef double value(self) noexcept nogil
     cdef double grad_j(self, Py_ssize_t j) noexcept nogil
@@ -34,7 +37,6 @@ cdef class Quadratic(Datafit):
 
 cdef class PointwiseDatafit(Datafit):
     cdef CSCDesign csc               # the design when it is sparse, else None
-    cdef double curvature(self) noexcept nogil
     cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil
     cdef void _refresh_col(self, Py_ssize_t j) noexcept nogil
 

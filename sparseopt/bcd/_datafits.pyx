@@ -44,6 +44,9 @@ cdef class Datafit:
         self.raw = np.zeros(X.n_samples)
         self.lipschitz = np.zeros(X.n_features)
 
+    cdef double curvature(self) noexcept nogil:
+        return 1.0
+
     cdef void reset(self, const double *w, double b) noexcept nogil:
         pass
 
@@ -101,6 +104,9 @@ cdef class Datafit:
 
     def py_grad_intercept(self):
         return self.grad_intercept()
+
+    def py_curvature(self):
+        return self.curvature()
 
     def py_lipschitz(self):
         return np.asarray(self.lipschitz).copy()
@@ -199,9 +205,6 @@ cdef class PointwiseDatafit(Datafit):
         for j in range(X.n_features):
             self.lipschitz[j] = c * X.col_sqnorm(j, s) / self.S if X.n_samples else 0.0
         self.csc = X if isinstance(X, CSCDesign) else None
-
-    cdef double curvature(self) noexcept nogil:
-        return 1.0
 
     cdef void _refresh_row(self, Py_ssize_t i) noexcept nogil:
         pass

@@ -7,6 +7,7 @@ from libc.stdlib cimport free, malloc
 
 from sparseopt.bcd._datafits cimport Datafit
 from sparseopt.bcd._penalties cimport Penalty
+from sparseopt.bcd._rng cimport seed_state, xorshift
 
 import numpy as np
 
@@ -19,15 +20,6 @@ cdef enum:
     _SEL_RANDOM = 1
 SEL_CYCLIC = _SEL_CYCLIC
 SEL_RANDOM = _SEL_RANDOM
-
-
-cdef inline uint64_t _xorshift(uint64_t *state) noexcept nogil:
-    cdef uint64_t x = state[0]
-    x ^= x << 13
-    x ^= x >> 7
-    x ^= x << 17
-    state[0] = x
-    return x
 
 
 cdef inline double _coord_step(Datafit df, Penalty pen, double *w, Py_ssize_t j) noexcept nogil:
@@ -218,7 +210,7 @@ def cd_epochs(Datafit df, Penalty pen, double[::1] w, double[::1] b,
     cdef Py_ssize_t m = ws.shape[0], mm = m + 1, k, r, i
     cdef int epoch = 0, n_acc = 0, K = min(max(anderson, 0), MAX_ANDERSON), filled = 0
     cdef double viol = -1.0, step
-    cdef uint64_t state = seed * 2654435761ULL + 88172645463325252ULL
+    cdef uint64_t state = seed_state(seed)
     cdef double *wp = &w[0] if w.shape[0] > 0 else NULL
     cdef double *hist = NULL
     if m == 0 and not fit_intercept:
@@ -231,7 +223,7 @@ def cd_epochs(Datafit df, Penalty pen, double[::1] w, double[::1] b,
         for epoch in range(1, max_epochs + 1):
             if selection == _SEL_RANDOM:
                 for r in range(m):
-                    _coord_step(df, pen, wp, ws[_xorshift(&state) % m])
+                    _coord_step(df, pen, wp, ws[xorshift(&state) % m])
             else:
                 for k in range(m):
                     _coord_step(df, pen, wp, ws[k])

@@ -1,9 +1,10 @@
 """GreedyBCD: the Python front of the block coordinate descent engine.
 
 The outer loop lives here: it computes the full gradient, the duality gap and the
-optimality violations, chooses a working set, and hands it to the compiled inner loop
-(``_solver.cd_epochs``), which runs coordinate updates with Anderson extrapolation
-without the GIL.
+optimality violations, chooses a working set, and hands it to a compiled inner loop that
+runs without the GIL: ``_solver.cd_epochs`` (cyclic or random coordinate updates with
+Anderson extrapolation), ``_solver.prox_newton``, or ``_rules.greedy_bcd`` (the greedy
+rules and the block updates of Nutini, Laradji & Schmidt).
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from ..exceptions import ConvergenceWarning
 from ..utils._parallel import effective_n_threads
 from ..utils.validation import check_array, check_scalar, check_sparse
 from ._design import CSCDesign, DenseDesign
+from ._rules import RULES, UPDATES, greedy_bcd
 from ._solver import cd_epochs, polish_intercept, prox_newton
-from .datafits import Datafit, Logistic
+from .datafits import Datafit, Logistic, Quadratic
 from .penalties import Penalty
 
 __all__ = ["BCDResult", "GreedyBCD", "duality_gap"]
 
-_SELECTIONS = {"cyclic": 0, "random": 1}
-_UPDATES = ("auto", "coordinate", "newton")
+_SELECTIONS = {"cyclic": 0, "random": 1}  # codes of cd_epochs
+_BLOCKS = ("contiguous", "sorted", "variable")
+_UPDATES = ("auto", "coordinate", "gradient", "newton")
 _STALL_ROUNDS = 10
+# The greedy rules form the working set's m x m Hessian (bound) matrix up to this m.
+_GRAM_MAX = 4096
 
 
 @dataclass
@@ -50,12 +55,17 @@ class BCDResult:
     n_iter : int
         Outer iterations (each computes the full gradient and the gap).
     n_epochs : int
-        Coordinate epochs over working sets, in total.
+        Coordinate epochs over working sets, in total (for block rules: block updates
+        divided by the number of blocks of the working set).
+    n_updates : int
+        Block updates in total (coordinate updates when blocks have one coordinate;
+        for the Newton update of ``update="newton"``, its inner coordinate updates).
     converged : bool
         Whether ``rel_gap <= tol`` was reached.
     history : list of dict
         Per outer iteration: ``rel_gap``, ``primal``, ``violation`` (largest optimality
-        violation), ``ws_size``, ``epochs``, ``time`` (seconds since the start).
+        violation), ``ws_size``, ``epochs``, ``updates``, ``time`` (seconds since the
+        start).
     """
 
     coef: np.ndarray
@@ -65,17 +75,56 @@ class BCDResult:
     n_iter: int
     n_epochs: int
     converged: bool
+    n_updates: int = 0
     history: list = field(default_factory=list)
 
 
-def _make_design(X):
+def _make_design(X, *, return_matrix=False):
     if sp.issparse(X):
-        Xc = check_sparse(X, "X", formats=("csc",), dtype=np.float64)
-        nnz = int(Xc.indptr[-1])
-        return CSCDesign(np.ascontiguousarray(Xc.data[:nnz]), Xc.indices[:nnz], Xc.indptr,
-                         Xc.shape[0])
-    Xd = check_array(X, "X", ndim=2, dtype=np.float64, order="F")
-    return DenseDesign(Xd)
+        Xv = check_sparse(X, "X", formats=("csc",), dtype=np.float64)
+        nnz = int(Xv.indptr[-1])
+        design = CSCDesign(np.ascontiguousarray(Xv.data[:nnz]), Xv.indices[:nnz],
+                           Xv.indptr, Xv.shape[0])
+    else:
+        Xv = check_array(X, "X", ndim=2, dtype=np.float64, order="F")
+        design = DenseDesign(Xv)
+    return (design, Xv) if return_matrix else design
+
+
+def _hessian_bound(Xv, ws, sw, S, curvature, with_xbar):
+    """``curvature * X_ws^T diag(s) X_ws / S`` (m x m, C order) and ``X_ws^T s / S``."""
+    Xw = Xv[:, ws]
+    if sp.issparse(Xw):
+        Xs = Xw if sw is None else sp.csc_matrix(Xw.multiply(np.sqrt(sw)[:, None]))
+        B = (Xs.T @ Xs).toarray()
+    else:
+        Xs = Xw if sw is None else Xw * np.sqrt(sw)[:, None]
+        B = Xs.T @ Xs
+    B *= curvature / S
+    xbar = None
+    if with_xbar:
+        xbar = np.ascontiguousarray(
+            np.asarray(Xw.sum(axis=0)).ravel() if sw is None else Xw.T @ sw) / S
+    return np.ascontiguousarray(B), xbar
+
+
+def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
+    """Partition the positions ``order`` into consecutive blocks of ``tau``; return
+    ``(block_ptr, block_idx, block_L)`` with ``block_L`` the largest eigenvalue of each
+    block's Hessian bound (from ``B``, or from the columns when ``B`` was not formed)."""
+    m = len(order)
+    ptr = np.arange(0, m + tau, tau).clip(max=m)
+    ptr = np.unique(ptr).astype(np.int32)
+    idx = np.ascontiguousarray(order, dtype=np.int32)
+    L = np.empty(len(ptr) - 1)
+    for k in range(len(ptr) - 1):
+        blk = idx[ptr[k]:ptr[k + 1]]
+        if B is not None:
+            H = B[np.ix_(blk, blk)]
+        else:
+            H, _ = _hessian_bound(Xv, ws[blk], sw, S, curvature, False)
+        L[k] = np.linalg.eigvalsh(H)[-1] if H.size else 0.0
+    return ptr, idx, np.maximum(L, 0.0)
 
 
 def _gap_terms(df, pen, design, w, unpen, n_threads):
@@ -101,7 +150,7 @@ def _gap_terms(df, pen, design, w, unpen, n_threads):
 
 
 class GreedyBCD:
-    """Block coordinate descent for ``min_w f(Xw + b) + g(w)`` with working sets.
+    r"""Block coordinate descent for ``min_w f(Xw + b) + g(w)`` with working sets.
 
     A datafit, a penalty and a selection rule are chosen independently; any combination
     runs. Each outer iteration computes the full gradient and the duality gap, stops when
@@ -115,15 +164,38 @@ class GreedyBCD:
         e.g. :class:`~sparseopt.bcd.Quadratic`, :class:`~sparseopt.bcd.Logistic`.
     penalty : Penalty
         e.g. :class:`~sparseopt.bcd.L1`, :class:`~sparseopt.bcd.ElasticNet`.
-    selection : {"cyclic", "random"}, default="cyclic"
-        Order of coordinate updates within a working set.
-    update : {"auto", "coordinate", "newton"}, default="auto"
-        How the working-set block is updated: "coordinate" takes proximal coordinate
-        steps with the coordinate Lipschitz bounds (exact minimization for least
-        squares), accelerated by Anderson extrapolation; "newton" takes proximal Newton
-        steps (the block's second-order model minimized by coordinate descent, then a
-        line search). "auto" uses "newton" for the logistic datafit and "coordinate"
-        otherwise.
+    selection : {"cyclic", "random", "gs", "gsl", "gsq", "gsd"}, default="cyclic"
+        Which block to update next within a working set. "cyclic" and "random" take the
+        blocks in turn or at random. The greedy rules pick the block that promises the
+        most progress, from the current gradient g and the optimality violation
+        :math:`s_i` (the distance from :math:`-g_i` to the penalty's subdifferential):
+        "gs" (Gauss-Southwell) the largest :math:`\|s_b\|`, "gsl" the largest
+        :math:`\|s_b\|^2 / L_b`, "gsd" the largest :math:`\sum_{i \in b} s_i^2 / d_i`
+        with per-coordinate bounds :math:`d_i`, and "gsq" (GS-q) the largest decrease of
+        the block's separable quadratic model, penalty included.
+    blocks : {"contiguous", "sorted", "variable"}, default="contiguous"
+        Fixed blocks of ``block_size`` coordinates, consecutive in index order
+        ("contiguous") or after sorting the working set by Lipschitz constant
+        ("sorted"); or "variable" blocks: the ``block_size`` coordinates with the
+        largest scores (random ones for ``selection="random"``).
+    block_size : int, default=1
+        Coordinates per block (:math:`\tau`).
+    update : {"auto", "coordinate", "gradient", "newton"}, default="auto"
+        How a block is updated. With one-coordinate blocks and the cyclic or random
+        rule, "coordinate" takes proximal coordinate steps with the coordinate
+        Lipschitz bounds (exact minimization for least squares), accelerated by Anderson
+        extrapolation, and "newton" takes proximal Newton steps on the whole working set
+        (its second-order model minimized by coordinate descent, then a line search);
+        "auto" uses "newton" for the logistic datafit and "coordinate" otherwise. With
+        blocks or greedy rules, "gradient" (or "coordinate") takes one proximal gradient
+        step with the block's bound (:math:`L_b`, or :math:`d_i` per coordinate for
+        "gsd"), and "newton" (the default for "auto") minimizes the block's quadratic
+        model with the Hessian bound matrix exactly: the exact block minimizer for
+        least squares, a majorization step otherwise.
+    working_set : bool, default=True
+        Solve a sequence of problems restricted to working sets (the support plus the
+        largest violations). ``False`` runs the rule on all features, as in the paper's
+        experiments.
     tol : float, default=1e-6
         Target relative duality gap.
     max_iter : int, default=100
@@ -133,7 +205,8 @@ class GreedyBCD:
     ws_start : int, default=10
         Smallest working set.
     anderson : int, default=5
-        Iterates combined by Anderson extrapolation (0 disables it).
+        Iterates combined by Anderson extrapolation in the cyclic and random coordinate
+        updates (0 disables it).
     random_state : int, RandomState instance or None, default=None
         Seed of the random selection.
     n_threads : int, optional
@@ -165,13 +238,17 @@ class GreedyBCD:
     """
 
     def __init__(self, datafit: Datafit, penalty: Penalty, *, selection: str = "cyclic",
-                 update: str = "auto", tol: float = 1e-6, max_iter: int = 100,
+                 blocks: str = "contiguous", block_size: int = 1, update: str = "auto",
+                 working_set: bool = True, tol: float = 1e-6, max_iter: int = 100,
                  max_epochs: int = 10_000, ws_start: int = 10, anderson: int = 5,
                  random_state=None, n_threads: int | None = None, verbose: int = 0):
         self.datafit = datafit
         self.penalty = penalty
         self.selection = selection
+        self.blocks = blocks
+        self.block_size = block_size
         self.update = update
+        self.working_set = working_set
         self.tol = tol
         self.max_iter = max_iter
         self.max_epochs = max_epochs
@@ -188,9 +265,15 @@ class GreedyBCD:
         if not isinstance(self.penalty, Penalty):
             raise TypeError(f"penalty must be a sparseopt.bcd Penalty, got "
                             f"{type(self.penalty).__name__}")
-        if self.selection not in _SELECTIONS:
-            raise ValueError(f"selection must be one of {sorted(_SELECTIONS)}, "
+        if self.selection not in RULES:
+            raise ValueError(f"selection must be one of {list(RULES)}, "
                              f"got {self.selection!r}")
+        if self.blocks not in _BLOCKS:
+            raise ValueError(f"blocks must be one of {list(_BLOCKS)}, got {self.blocks!r}")
+        if self.selection == "cyclic" and self.blocks == "variable":
+            raise ValueError('selection="cyclic" needs fixed blocks: use blocks='
+                             '"contiguous" or "sorted" (or selection="random")')
+        check_scalar(self.block_size, "block_size", Integral, min_val=1)
         if self.update not in _UPDATES:
             raise ValueError(f"update must be one of {list(_UPDATES)}, got {self.update!r}")
         check_scalar(self.tol, "tol", Real, min_val=0)
@@ -223,12 +306,9 @@ class GreedyBCD:
         result : BCDResult
             Coefficients, intercept, gap, iterations, history.
         """
-
-        from ._solver import polish_intercept
-
         self._validate()
         t_start = time.perf_counter()
-        design = _make_design(X)
+        design, Xv = _make_design(X, return_matrix=True)
         n, p = design.n_samples, design.n_features
         y = check_array(y, "y", ndim=1, dtype=np.float64)
         if y.shape[0] != n:
@@ -245,8 +325,14 @@ class GreedyBCD:
                 raise ValueError("sample_weight must have at least one positive entry")
             sw = np.ascontiguousarray(sw)
         n_threads = effective_n_threads(self.n_threads)
-        newton = self.update == "newton" or (
-            self.update == "auto" and isinstance(self.datafit, Logistic))
+        # One-coordinate cyclic/random updates run the Anderson-accelerated loop (or
+        # proximal Newton); blocks and greedy rules run the rules' loop.
+        plain = (self.selection in _SELECTIONS and self.block_size == 1
+                 and self.blocks != "variable")
+        newton = plain and (self.update == "newton" or (
+            self.update == "auto" and isinstance(self.datafit, Logistic)))
+        block_update = UPDATES["gradient" if self.update in ("coordinate", "gradient")
+                               else "newton"]
         seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
         df = self.datafit._make(design, y, sw)
         pen = self.penalty._make(p)
@@ -269,7 +355,8 @@ class GreedyBCD:
             w = np.ascontiguousarray(w)
         b[0] = float(intercept_init) if fit_intercept else 0.0
 
-        history, n_epochs, converged, stalled_out = [], 0, False, False
+        history, n_epochs, n_updates, converged, stalled_out = [], 0, 0, False, False
+        rules_cache = {}
         best_rel, stalled = np.inf, 0
         ws_size = min(self.ws_start, p)
         gap = rel = np.inf
@@ -285,7 +372,7 @@ class GreedyBCD:
                    "time": time.perf_counter() - t_start}
             if rel <= self.tol or max_viol == 0.0:
                 converged = True
-                rec.update(ws_size=0, epochs=0)
+                rec.update(ws_size=0, epochs=0, updates=0)
                 history.append(rec)
                 break
             # At the floating-point floor of the gap (tol too small) nothing improves:
@@ -295,7 +382,7 @@ class GreedyBCD:
             else:
                 stalled += 1
                 if stalled >= _STALL_ROUNDS:
-                    rec.update(ws_size=0, epochs=0)
+                    rec.update(ws_size=0, epochs=0, updates=0)
                     history.append(rec)
                     stalled_out = True
                     break
@@ -304,7 +391,7 @@ class GreedyBCD:
             n_supp = int(support.sum())
             # As in skglm: twice the support, at least ws_start.  The violators outside
             # the support fill the rest, so the set follows the support as it grows.
-            ws_size = min(p, max(self.ws_start, 2 * n_supp))
+            ws_size = min(p, max(self.ws_start, 2 * n_supp)) if self.working_set else p
             score = viol.copy()
             score[support] = np.inf
             if unpen.size:
@@ -314,15 +401,24 @@ class GreedyBCD:
             else:
                 ws = np.arange(p)
             ws = np.sort(ws).astype(np.int32)
-            if newton:
-                _, epochs, _ = prox_newton(df, pen, w, b, ws, 50, 10, 0.3 * max_viol,
+            inner_tol = 0.3 * max_viol
+            if not plain:
+                updates = self._run_rules(df, pen, w, b, ws, Xv, sw, fit_intercept,
+                                          inner_tol, block_update, seed + it, n_threads,
+                                          rules_cache)
+                epochs = -(-updates * min(self.block_size, len(ws)) // max(len(ws), 1))
+            elif newton:
+                _, epochs, _ = prox_newton(df, pen, w, b, ws, 50, 10, inner_tol,
                                            fit_intercept)
+                updates = epochs * len(ws)
             else:
                 epochs, _, _ = cd_epochs(
-                    df, pen, w, b, ws, self.max_epochs, 0.3 * max_viol, fit_intercept,
+                    df, pen, w, b, ws, self.max_epochs, inner_tol, fit_intercept,
                     _SELECTIONS[self.selection], self.anderson, 5, seed + it)
+                updates = epochs * len(ws)
+            n_updates += updates
             n_epochs += epochs
-            rec.update(ws_size=len(ws), epochs=epochs)
+            rec.update(ws_size=len(ws), epochs=epochs, updates=updates)
             history.append(rec)
             if self.verbose:
                 print(f"[GreedyBCD] iter {it}: rel. gap {rel:.3e}, violation "
@@ -339,7 +435,43 @@ class GreedyBCD:
                 f"{self.tol:.1e}: {why}.", ConvergenceWarning, stacklevel=2)
         return BCDResult(coef=w, intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
                          n_iter=len(history), n_epochs=n_epochs, converged=converged,
-                         history=history)
+                         history=history, n_updates=n_updates)
+
+    def _run_rules(self, df, pen, w, b, ws, Xv, sw, fit_intercept, tol, block_update, seed,
+                   n_threads, cache):
+        """Set up the blocks and bounds of one working set and run the rules' loop."""
+        m, tau = len(ws), min(self.block_size, len(ws))
+        gram_grad = isinstance(self.datafit, Quadratic) and m <= _GRAM_MAX
+        variable = self.blocks == "variable"
+        # The bounds depend on the working set only: reuse them while it stays the same
+        # (always, with working_set=False).
+        key = ws.tobytes()
+        if cache.get("key") != key:
+            S, curvature = df.S, df.py_curvature()
+            B = xbar = None
+            if m <= _GRAM_MAX:
+                B, xbar = _hessian_bound(Xv, ws, sw, S, curvature,
+                                         gram_grad and fit_intercept)
+                dvec = np.abs(B).sum(axis=1)  # Gershgorin: H_bb <= diag(d_b), any b
+            else:
+                dvec = tau * df.py_lipschitz()[ws]  # H_bb <= |b| diag(H_bb)
+            if variable:
+                ptr, idx, Lb = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
+            else:
+                order = np.arange(m)
+                if self.blocks == "sorted":
+                    order = np.argsort(-df.py_lipschitz()[ws], kind="stable")
+                ptr, idx, Lb = _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature)
+            cache.update(key=key, B=B, xbar=xbar, dvec=np.ascontiguousarray(dvec),
+                         ptr=ptr, idx=idx, Lb=Lb)
+        B, xbar, dvec = cache["B"], cache["xbar"], cache["dvec"]
+        ptr, idx, Lb = cache["ptr"], cache["idx"], cache["Lb"]
+        n_blocks = -(-m // tau)
+        updates, _ = greedy_bcd(
+            df, pen, w, b, ws, B, xbar, ptr, idx, Lb, dvec,
+            RULES[self.selection], variable, tau, block_update, gram_grad,
+            self.max_epochs * n_blocks, tol, fit_intercept, seed, n_threads)
+        return updates
 
 
 def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float = 0.0,

@@ -67,7 +67,7 @@ def _our_objective(datafit, X, y, alpha, l1_ratio, sw, coef, intercept):
     return f + alpha * (l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef)
 
 
-@pytest.mark.parametrize("update", ["coordinate", "newton"])
+@pytest.mark.parametrize("update", ["coordinate", "newton", "gsd-blocks"])
 @pytest.mark.parametrize("datafit", ["quadratic", "logistic", "huber"])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
@@ -85,7 +85,10 @@ def test_objective_matches_cvxpy(rng, update, datafit, sparse, l1_ratio, fit_int
     grad0 = X.T @ ((-y / 2 if datafit == "logistic" else (y - y.mean())) / len(y))
     alpha = np.abs(grad0).max() / 10
     pen = ElasticNet(alpha, l1_ratio, positive=positive)
-    res = GreedyBCD(df, pen, update=update, tol=1e-12, max_iter=500).solve(
+    kw = {"update": update}
+    if update == "gsd-blocks":  # a greedy rule on variable blocks, exact block updates
+        kw = {"selection": "gsd", "blocks": "variable", "block_size": 4, "update": "newton"}
+    res = GreedyBCD(df, pen, tol=1e-12, max_iter=500, **kw).solve(
         Xin, y, sample_weight=sw, fit_intercept=fit_intercept)
     assert res.converged and res.rel_gap <= 1e-12
     ours = _our_objective(datafit, X, y, alpha, l1_ratio, sw, res.coef, res.intercept)
