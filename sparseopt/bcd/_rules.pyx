@@ -9,7 +9,7 @@
 # the Hessian and g is recomputed from df/dz after each update (O(nnz(X_ws))), which is
 # what a greedy rule costs there.
 from libc.math cimport fabs, fmax
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
@@ -168,7 +168,8 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                const int32_t[::1] block_idx, const double[::1] block_L,
                const double[::1] dvec, int rule, bint variable, Py_ssize_t tau,
                int update, bint gram_grad, long long max_updates, double tol,
-               bint fit_intercept, unsigned long long seed=0, int n_threads=1):
+               bint fit_intercept, unsigned long long seed=0, int n_threads=1,
+               sparse_struct=None):
     """Block coordinate descent on the features ``ws`` with a selection rule.
 
     Parameters (positions are indices into ``ws``)
@@ -186,6 +187,12 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
         Per-coordinate bounds d_i such that ``H_bb <= diag(d_b)`` for any block (GSD).
     gram_grad : bool
         Keep the gradient current through ``B`` (least squares only).
+    sparse_struct : tuple or None
+        ``(col_ptr, col_rows, row_ptr, row_cols, row_vals)``: the column structure of a
+        sparse X_ws (int64 pointers, int32 indices) and X_ws in CSR with local column
+        indices. When given (and not ``gram_grad``), a greedy rule keeps g current
+        through the rows an update touched: after w_j moves, df/dz changes only on the
+        rows of column j, and g_k changes only for the columns k sharing such a row.
 
     Stops when the largest optimality violation on the working set (and the intercept's
     gradient) is at most ``tol``, or after ``max_updates`` block updates.
@@ -209,6 +216,14 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
         Bm = B
     if gram_grad:
         xb = xbar if fit_intercept else np.zeros(1)
+    cdef bint sparse_grad = sparse_struct is not None and not gram_grad and not cheap
+    cdef const int64_t[::1] cptr, rptr
+    cdef const int32_t[::1] crow, rcol
+    cdef const double[::1] rval
+    cdef Py_ssize_t q, q0, t
+    cdef double dr
+    if sparse_grad:
+        cptr, crow, rptr, rcol, rval = sparse_struct
     cdef _Work wk = _Work(m, tau, n)
     cdef double *g = wk.g
     cdef double *s = wk.s
@@ -251,6 +266,15 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                         wk.sel[nsel] = block_idx[r]
                         nsel += 1
             else:
+                if sparse_grad and it > 0 and it % epoch_len == 0:
+                    # once per epoch: the intercept (it moves every row) and a fresh g
+                    if fit_intercept:
+                        delta = -df.grad_intercept() / df.intercept_lipschitz()
+                        df.update_intercept(delta)
+                        b[0] += delta
+                    df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
+                    if fit_intercept:
+                        gint = df.grad_intercept()
                 viol = fabs(gint) if fit_intercept else 0.0
                 for a in range(m):
                     s[a] = pen.subdiff_dist(wp[ws[a]], g[a], ws[a])
@@ -349,9 +373,19 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                         g[c] += Bm[a, c] * delta
                     if fit_intercept:
                         gint += xb[a] * delta
+                elif sparse_grad:
+                    q0 = cptr[a]
+                    for q in range(q0, cptr[a + 1]):
+                        wk.buf[q - q0] = df.raw[crow[q]]
+                    df.update_j(ws[a], delta)
+                    for q in range(q0, cptr[a + 1]):
+                        dr = df.raw[crow[q]] - wk.buf[q - q0]
+                        if dr != 0.0:
+                            for t in range(rptr[crow[q]], rptr[crow[q] + 1]):
+                                g[rcol[t]] += rval[t] * dr
                 else:
                     df.update_j(ws[a], delta)
-            if fit_intercept:
+            if fit_intercept and not sparse_grad:
                 if gram_grad:  # exact intercept step: its curvature is sum(s) / S = 1
                     delta = -gint
                     for c in range(m):
@@ -361,7 +395,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                     delta = -df.grad_intercept() / df.intercept_lipschitz()
                     df.update_intercept(delta)
                 b[0] += delta
-            if not gram_grad and not cheap:
+            if not gram_grad and not cheap and not sparse_grad:
                 df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
                 if fit_intercept:
                     gint = df.grad_intercept()

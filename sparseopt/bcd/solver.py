@@ -108,6 +108,47 @@ def _hessian_bound(Xv, ws, sw, S, curvature, with_xbar):
     return np.ascontiguousarray(B), xbar
 
 
+def _diagonal_bounds(B, tau, fixed, lipschitz):
+    """Per-coordinate d_i with H_bb <= diag(d_b) for every block b the rule may pick.
+
+    By Gershgorin, d_i = H_ii + sum_{j in b, j != i} |H_ij| suffices (diag(d_b) - H_bb
+    is then diagonally dominant). For fixed blocks the sum runs over i's block; for
+    variable blocks of tau coordinates, over the tau - 1 largest |H_ij| of row i, which
+    bounds every block that can contain i. Without B: d_i = tau L_i, since
+    H_bb <= |b| diag(H_bb) for a positive semi-definite H.
+    """
+    if B is None:
+        return np.ascontiguousarray(tau * lipschitz)
+    m = B.shape[0]
+    A = np.abs(B)
+    diag = np.diag(B).copy()
+    np.fill_diagonal(A, 0.0)
+    if fixed is not None:
+        ptr, idx = fixed
+        d = np.empty(m)
+        for k in range(len(ptr) - 1):
+            blk = idx[ptr[k]:ptr[k + 1]]
+            d[blk] = diag[blk] + A[np.ix_(blk, blk)].sum(axis=1)
+        return d
+    if tau <= 1:
+        return np.ascontiguousarray(diag)
+    if tau - 1 >= m - 1:
+        return np.ascontiguousarray(diag + A.sum(axis=1))
+    top = np.partition(A, m - (tau - 1), axis=1)[:, m - (tau - 1):]
+    return np.ascontiguousarray(diag + top.sum(axis=1))
+
+
+def _sparse_structure(Xv, ws):
+    """The rows of each column of a sparse X_ws and X_ws in CSR (local column indices):
+    what a greedy rule needs to update the gradient through the rows a step touched."""
+    Xw = sp.csc_array(Xv[:, ws])
+    Xw.sort_indices()
+    Xr = sp.csr_array(Xw)
+    return (Xw.indptr.astype(np.int64), Xw.indices.astype(np.int32),
+            Xr.indptr.astype(np.int64), Xr.indices.astype(np.int32),
+            np.ascontiguousarray(Xr.data, dtype=np.float64))
+
+
 def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
     """Partition the positions ``order`` into consecutive blocks of ``tau``; return
     ``(block_ptr, block_idx, block_L)`` with ``block_L`` the largest eigenvalue of each
@@ -452,9 +493,6 @@ class GreedyBCD:
             if m <= _GRAM_MAX:
                 B, xbar = _hessian_bound(Xv, ws, sw, S, curvature,
                                          gram_grad and fit_intercept)
-                dvec = np.abs(B).sum(axis=1)  # Gershgorin: H_bb <= diag(d_b), any b
-            else:
-                dvec = tau * df.py_lipschitz()[ws]  # H_bb <= |b| diag(H_bb)
             if variable:
                 ptr, idx, Lb = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
             else:
@@ -462,15 +500,20 @@ class GreedyBCD:
                 if self.blocks == "sorted":
                     order = np.argsort(-df.py_lipschitz()[ws], kind="stable")
                 ptr, idx, Lb = _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature)
+            dvec = _diagonal_bounds(B, tau, None if variable else (ptr, idx),
+                                    df.py_lipschitz()[ws])
+            struct = None
+            if sp.issparse(Xv) and not gram_grad and self.selection not in _SELECTIONS:
+                struct = _sparse_structure(Xv, ws)
             cache.update(key=key, B=B, xbar=xbar, dvec=np.ascontiguousarray(dvec),
-                         ptr=ptr, idx=idx, Lb=Lb)
+                         ptr=ptr, idx=idx, Lb=Lb, struct=struct)
         B, xbar, dvec = cache["B"], cache["xbar"], cache["dvec"]
         ptr, idx, Lb = cache["ptr"], cache["idx"], cache["Lb"]
         n_blocks = -(-m // tau)
         updates, _ = greedy_bcd(
             df, pen, w, b, ws, B, xbar, ptr, idx, Lb, dvec,
             RULES[self.selection], variable, tau, block_update, gram_grad,
-            self.max_epochs * n_blocks, tol, fit_intercept, seed, n_threads)
+            self.max_epochs * n_blocks, tol, fit_intercept, seed, n_threads, cache["struct"])
         return updates
 
 
