@@ -158,7 +158,11 @@ def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
     ptr = np.unique(ptr).astype(np.int32)
     idx = np.ascontiguousarray(order, dtype=np.int32)
     L = np.empty(len(ptr) - 1)
-    for k in range(len(ptr) - 1):
+    n_full = m // tau
+    if B is not None and n_full:  # all full blocks in one batched eigenvalue call
+        full = idx[:n_full * tau].reshape(n_full, tau)
+        L[:n_full] = np.linalg.eigvalsh(B[full[:, :, None], full[:, None, :]])[:, -1]
+    for k in range(n_full if B is not None else 0, len(ptr) - 1):
         blk = idx[ptr[k]:ptr[k + 1]]
         if B is not None:
             H = B[np.ix_(blk, blk)]
