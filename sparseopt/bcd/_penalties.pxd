@@ -18,10 +18,17 @@ cdef class Penalty:
 
 
 cdef class WeightedElasticNet(Penalty):
-    # g_j(w) = alpha * omega_j * (rho |w| + (1 - rho) / 2 w^2) [+ indicator(w >= 0)]
+    # g_j(w) = alpha * omega_j * (rho |w| + (1 - rho) / 2 w^2) + indicator(lo_j <= w <= hi_j)
+    # with lo_j <= 0 <= hi_j (possibly infinite)
     cdef readonly double alpha
     cdef readonly double l1_ratio
-    cdef readonly bint positive
     cdef const double[::1] weights
+    cdef const double[::1] lower
+    cdef const double[::1] upper
     cdef bint unit
+    cdef readonly bint bounded
     cdef inline double _omega(self, Py_ssize_t j) noexcept nogil
+    cdef inline double _lo(self, Py_ssize_t j) noexcept nogil
+    cdef inline double _hi(self, Py_ssize_t j) noexcept nogil
+    # -g_j*(v) for the pure-L1 / unpenalized part on one side: finite or -inf
+    cdef double _conj_l1(self, double v, double a, Py_ssize_t j) noexcept nogil

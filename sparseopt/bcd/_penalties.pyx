@@ -56,53 +56,85 @@ cdef class Penalty:
 
 
 cdef class WeightedElasticNet(Penalty):
-    """g(w) = alpha sum_j omega_j (rho |w_j| + (1 - rho) / 2 w_j^2), optionally w >= 0."""
+    """g(w) = alpha sum_j omega_j (rho |w_j| + (1 - rho) / 2 w_j^2), with lo_j <= w_j <= hi_j.
 
-    def __init__(self, double alpha, double l1_ratio=1.0, weights=None, bint positive=False):
+    The bounds contain 0 (so that w = 0 is feasible); positivity is lo = 0, hi = inf.
+    """
+
+    def __init__(self, double alpha, double l1_ratio=1.0, weights=None, lower=None,
+                 upper=None):
         self.convex = True
         self.alpha = alpha
         self.l1_ratio = l1_ratio
-        self.positive = positive
         self.unit = weights is None
         self.weights = np.ones(1) if weights is None else weights
+        self.bounded = lower is not None
+        self.lower = np.full(1, -INFINITY) if lower is None else lower
+        self.upper = np.full(1, INFINITY) if upper is None else upper
 
     cdef inline double _omega(self, Py_ssize_t j) noexcept nogil:
         return 1.0 if self.unit else self.weights[j]
 
+    cdef inline double _lo(self, Py_ssize_t j) noexcept nogil:
+        return self.lower[j] if self.bounded else -INFINITY
+
+    cdef inline double _hi(self, Py_ssize_t j) noexcept nogil:
+        return self.upper[j] if self.bounded else INFINITY
+
     cdef double value_j(self, double w, Py_ssize_t j) noexcept nogil:
+        # the indicator is not evaluated: every iterate is kept inside the bounds
         return self.alpha * self._omega(j) * (self.l1_ratio * fabs(w)
                                               + 0.5 * (1.0 - self.l1_ratio) * w * w)
 
     cdef double prox(self, double v, double step, Py_ssize_t j) noexcept nogil:
+        # In one dimension the prox of a convex function plus the indicator of an
+        # interval is the prox of the function, clipped to the interval.
         cdef double a = self.alpha * self._omega(j)
         cdef double l1 = step * a * self.l1_ratio
         cdef double shrink = 1.0 + step * a * (1.0 - self.l1_ratio)
+        cdef double x = 0.0
         if v > l1:
-            return (v - l1) / shrink
-        if v < -l1 and not self.positive:
-            return (v + l1) / shrink
-        return 0.0
+            x = (v - l1) / shrink
+        elif v < -l1:
+            x = (v + l1) / shrink
+        if self.bounded:
+            x = fmin(fmax(x, self.lower[j]), self.upper[j])
+        return x
 
     cdef double subdiff_dist(self, double w, double grad, Py_ssize_t j) noexcept nogil:
-        # Optimality: -grad in alpha*omega*(rho * sign(w) + (1 - rho) w) (+ normal cone)
+        # Optimality: -grad in [lo_s, hi_s], the subdifferential of the elastic net at w,
+        # widened to -inf (+inf) when w sits at its lower (upper) bound.
         cdef double a = self.alpha * self._omega(j)
-        cdef double l1 = a * self.l1_ratio
-        cdef double g = grad + a * (1.0 - self.l1_ratio) * w
+        cdef double l1 = a * self.l1_ratio, s = -grad, smooth = a * (1.0 - self.l1_ratio) * w
+        cdef double left, right
         if w > 0.0:
-            return fabs(g + l1)
-        if w < 0.0:
-            return fabs(g - l1)
-        if self.positive:  # at 0 with w >= 0: need -g <= l1
-            return fmax(0.0, -g - l1)
-        return fmax(0.0, fabs(g) - l1)
+            left = right = smooth + l1
+        elif w < 0.0:
+            left = right = smooth - l1
+        else:
+            left, right = -l1, l1
+        if w <= self._lo(j):
+            left = -INFINITY
+        if w >= self._hi(j):
+            right = INFINITY
+        return fmax(0.0, fmax(left - s, s - right))
 
     cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil:
         return self.alpha * self._omega(j) > 0.0
 
+    cdef double _conj_l1(self, double v, double a, Py_ssize_t j) noexcept nogil:
+        # -sup_{lo <= w <= hi} (v w - a |w|) = -(hi (v - a)_+ + (-lo) (-v - a)_+)
+        cdef double acc = 0.0
+        if v > a:
+            acc -= (v - a) * self._hi(j)
+        elif v < -a:
+            acc -= (-v - a) * (-self._lo(j))
+        return acc
+
     cdef double dual_scale(self, const double *u, Py_ssize_t p) noexcept nogil:
-        # Only the pure-L1 part makes g* infinite: |u_j| <= alpha omega_j is required
-        # (u_j <= alpha omega_j with positivity).  Unpenalized features are skipped:
-        # they are optimized exactly, so u_j ~ 0 there.
+        # Only the pure-L1 part can make g* infinite: |u_j| <= alpha omega_j is needed on
+        # each side whose bound is infinite.  Unpenalized features are skipped: the
+        # solver accounts for them separately.
         cdef Py_ssize_t j
         cdef double t = 1.0, bound, uj
         if self.l1_ratio < 1.0:
@@ -111,24 +143,34 @@ cdef class WeightedElasticNet(Penalty):
             bound = self.alpha * self._omega(j)
             if bound <= 0.0:
                 continue
-            uj = fmax(u[j], 0.0) if self.positive else fabs(u[j])
+            uj = 0.0
+            if self._hi(j) == INFINITY:
+                uj = fmax(uj, u[j])
+            if self._lo(j) == -INFINITY:
+                uj = fmax(uj, -u[j])
             if uj > bound:
                 t = fmin(t, bound / uj)
         return t
 
     cdef double dual_value(self, const double *u, Py_ssize_t p, double t) noexcept nogil:
-        # g_j*(v) = (|v| - a rho)_+^2 / (2 a (1 - rho)) for rho < 1 (v_+ with positivity),
-        # and 0 inside the box |v| <= a for rho = 1.
+        # -g_j*(v).  For rho < 1 the sup over w is attained at the clipped maximizer
+        # w* = clip(soft(v, a rho) / (a (1 - rho)), lo, hi); for rho = 1 it is the
+        # support function of the interval, shifted by a on each side.
         cdef Py_ssize_t j
-        cdef double acc = 0.0, a, v, excess
-        if self.l1_ratio >= 1.0:
-            return 0.0
+        cdef double acc = 0.0, a, v, ws, soft
         for j in range(p):
             a = self.alpha * self._omega(j)
             if a <= 0.0:
                 continue
             v = t * u[j]
-            excess = (fmax(v, 0.0) if self.positive else fabs(v)) - a * self.l1_ratio
-            if excess > 0.0:
-                acc += excess * excess / (2.0 * a * (1.0 - self.l1_ratio))
-        return -acc
+            if self.l1_ratio >= 1.0:
+                if self.bounded:
+                    acc += self._conj_l1(v, a, j)
+                continue
+            soft = v - a * self.l1_ratio if v > a * self.l1_ratio else (
+                v + a * self.l1_ratio if v < -a * self.l1_ratio else 0.0)
+            ws = soft / (a * (1.0 - self.l1_ratio))
+            if self.bounded:
+                ws = fmin(fmax(ws, self.lower[j]), self.upper[j])
+            acc -= v * ws - self.value_j(ws, j)
+        return acc

@@ -1,8 +1,8 @@
 """Penalties of the BCD engine: light, cloneable specifications.
 
-The elastic-net family (L1, L2, ElasticNet) shares one compiled implementation with
-optional per-feature weights (weight 0 leaves a feature unpenalized) and an optional
-positivity constraint.
+The elastic-net family (L1, L2, ElasticNet) and box constraints (Box) share one compiled
+implementation with optional per-feature weights (weight 0 leaves a feature
+unpenalized), an optional positivity constraint and optional bounds.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from ..utils.validation import check_array, check_scalar
 from ._penalties import WeightedElasticNet
 
-__all__ = ["L1", "L2", "ElasticNet", "Penalty"]
+__all__ = ["L1", "L2", "Box", "ElasticNet", "Penalty"]
 
 
 class Penalty:
@@ -26,6 +26,27 @@ class Penalty:
     def alpha_max(self, grad0: np.ndarray) -> float:
         """Smallest ``alpha`` for which ``w = 0`` is optimal, given ``grad f(0)``."""
         raise NotImplementedError
+
+
+def _check_bounds(bounds):
+    if bounds is None:
+        return None
+    try:
+        lower, upper = bounds
+    except (TypeError, ValueError):
+        raise ValueError("bounds must be a pair (lower, upper) of scalars or arrays") from None
+    out = []
+    for name, v in (("lower", lower), ("upper", upper)):
+        v = np.asarray(v, dtype=np.float64)
+        if v.ndim > 1:
+            raise ValueError(f"bounds: {name} must be a scalar or a 1-D array")
+        if np.any(np.isnan(v)):
+            raise ValueError(f"bounds: {name} contains NaN")
+        out.append(v)
+    if np.any(out[0] > 0) or np.any(out[1] < 0):
+        raise ValueError("bounds must contain 0 (lower <= 0 <= upper), so that w = 0 is "
+                         "feasible")
+    return tuple(out)
 
 
 class ElasticNet(Penalty):
@@ -41,11 +62,15 @@ class ElasticNet(Penalty):
         Non-negative per-feature weights :math:`\omega_j` (default 1); 0 leaves a feature
         unpenalized.
     positive : bool, default=False
-        Constrain the coefficients to be non-negative.
+        Constrain the coefficients to be non-negative (the same as ``bounds=(0, inf)``).
+    bounds : (lower, upper), optional
+        Box constraints :math:`l_j \le w_j \le u_j`, each a scalar or an array of
+        length n_features, with :math:`l_j \le 0 \le u_j` (infinite values allowed).
+        Combined with ``positive``, the lower bounds are raised to 0.
     """
 
     def __init__(self, alpha: float = 1.0, l1_ratio: float = 0.5, weights=None,
-                 positive: bool = False):
+                 positive: bool = False, bounds=None):
         self.alpha = check_scalar(alpha, "alpha", Real, min_val=0)
         self.l1_ratio = check_scalar(l1_ratio, "l1_ratio", Real, min_val=0, max_val=1)
         if weights is not None:
@@ -54,18 +79,42 @@ class ElasticNet(Penalty):
                 raise ValueError("weights must be non-negative")
         self.weights = weights
         self.positive = bool(positive)
+        self.bounds = _check_bounds(bounds)
+
+    def _bounds_arrays(self, n_features):
+        """(lower, upper) as float64 arrays of length n_features, or (None, None)."""
+        if self.bounds is None and not self.positive:
+            return None, None
+        lower, upper = self.bounds if self.bounds is not None else (-np.inf, np.inf)
+        out = []
+        for name, v in (("lower", lower), ("upper", upper)):
+            v = np.asarray(v, dtype=np.float64)
+            if v.ndim == 1 and v.shape[0] != n_features:
+                raise ValueError(f"bounds: {name} must have length {n_features} "
+                                 f"(n_features), got {v.shape[0]}")
+            out.append(np.ascontiguousarray(np.broadcast_to(v, (n_features,)),
+                                            dtype=np.float64))
+        if self.positive:
+            out[0] = np.maximum(out[0], 0.0)
+        return out[0], out[1]
 
     def _make(self, n_features):
         w = self.weights
         if w is not None and w.shape[0] != n_features:
             raise ValueError(f"weights must have length {n_features} (n_features), "
                              f"got {w.shape[0]}")
+        lower, upper = self._bounds_arrays(n_features)
         return WeightedElasticNet(float(self.alpha), float(self.l1_ratio),
                                   None if w is None else np.ascontiguousarray(w),
-                                  self.positive)
+                                  lower, upper)
 
     def alpha_max(self, grad0):
-        g = -np.asarray(grad0) if self.positive else np.abs(grad0)
+        grad0 = np.asarray(grad0, dtype=np.float64)
+        lower, upper = self._bounds_arrays(grad0.shape[0])
+        if lower is None:
+            g = np.abs(grad0)
+        else:  # w = 0 is optimal when -grad0 is in the subdifferential plus normal cone
+            g = np.maximum(np.where(upper > 0, -grad0, 0.0), np.where(lower < 0, grad0, 0.0))
         g = np.maximum(g, 0.0)
         if self.weights is not None:
             pen = self.weights > 0
@@ -74,19 +123,49 @@ class ElasticNet(Penalty):
         return float(g.max(initial=0.0) / rho)
 
     def __repr__(self):
+        extra = "" if self.bounds is None else f", bounds={self.bounds}"
         return (f"{type(self).__name__}(alpha={self.alpha}, l1_ratio={self.l1_ratio}, "
-                f"positive={self.positive})")
+                f"positive={self.positive}{extra})")
 
 
 class L1(ElasticNet):
     r"""Weighted L1 (Lasso) penalty, :math:`\alpha \sum_j \omega_j |w_j|`."""
 
-    def __init__(self, alpha: float = 1.0, weights=None, positive: bool = False):
-        super().__init__(alpha, 1.0, weights, positive)
+    def __init__(self, alpha: float = 1.0, weights=None, positive: bool = False,
+                 bounds=None):
+        super().__init__(alpha, 1.0, weights, positive, bounds)
 
 
 class L2(ElasticNet):
     r"""Weighted ridge penalty, :math:`\frac{\alpha}{2} \sum_j \omega_j w_j^2`."""
 
-    def __init__(self, alpha: float = 1.0, weights=None, positive: bool = False):
-        super().__init__(alpha, 0.0, weights, positive)
+    def __init__(self, alpha: float = 1.0, weights=None, positive: bool = False,
+                 bounds=None):
+        super().__init__(alpha, 0.0, weights, positive, bounds)
+
+
+class Box(ElasticNet):
+    r"""Box constraints alone, :math:`l_j \le w_j \le u_j`: bounded least squares
+    (scipy's ``lsq_linear``), bounded logistic regression, and so on.
+
+    Parameters
+    ----------
+    lower, upper : float or array-like of shape (n_features,)
+        The bounds, with :math:`l_j \le 0 \le u_j`; infinite values are allowed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.bcd import Box, GreedyBCD, Quadratic
+    >>> X, y = np.eye(3), np.array([2.0, -3.0, 0.5])
+    >>> res = GreedyBCD(Quadratic(), Box(-1.0, 1.0), tol=1e-12).solve(X, y)
+    >>> res.coef
+    array([ 1. , -1. ,  0.5])
+    """
+
+    def __init__(self, lower=-np.inf, upper=np.inf):
+        super().__init__(0.0, 1.0, bounds=(lower, upper))
+        self.lower, self.upper = self.bounds
+
+    def __repr__(self):
+        return f"Box(lower={self.lower}, upper={self.upper})"

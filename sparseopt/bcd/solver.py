@@ -172,7 +172,7 @@ def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
     return ptr, idx, np.maximum(L, 0.0)
 
 
-def _gap_terms(df, pen, design, w, unpen, n_threads):
+def _gap_terms(df, pen, design, w, unpen, n_threads, bounds=(None, None)):
     """Primal, dual, gap correction, gradient and per-feature violation at the state."""
     grad = design.dot_columns(df.py_raw(), n_threads)
     primal = df.py_value() + pen.py_value(w)
@@ -180,17 +180,29 @@ def _gap_terms(df, pen, design, w, unpen, n_threads):
     t = pen.py_dual_scale(u)
     dual = df.py_dual_value(t) + pen.py_dual(u, t)
     viol = pen.py_subdiff_dist(w, grad)
-    # An unpenalized coordinate has conjugate ind{u_j = 0}: primal - dual then holds the
-    # term t w_j g_j, which is zero only at optimality and may be negative.  It is
-    # replaced by |t w_j g_j| plus the decrease one exact coordinate step would still
-    # give, g_j^2 / (2 L_j), so that the criterion cannot undershoot through them.
+    # An unpenalized coordinate has conjugate ind{u_j = 0} (the support function of its
+    # interval when it is bounded).  Where that conjugate is finite at u_j = -t g_j it
+    # enters the dual exactly.  Where it is not, primal - dual holds the term t w_j g_j,
+    # which is zero only at optimality and may be negative: it is replaced by
+    # |t w_j g_j| plus the decrease one exact (projected) coordinate step would still
+    # give, so that the criterion cannot undershoot through these coordinates.
     extra = 0.0
     if unpen.size:
         L = df.py_lipschitz()[unpen]
-        g = grad[unpen]
-        tw = t * w[unpen] * g
+        g, wj = grad[unpen], w[unpen]
+        v = -t * g
+        lower, upper = bounds
+        lo = np.full(unpen.size, -np.inf) if lower is None else lower[unpen]
+        hi = np.full(unpen.size, np.inf) if upper is None else upper[unpen]
+        side = np.where(v > 0, hi, np.where(v < 0, lo, 0.0))
+        finite = np.isfinite(side)
+        dual -= float(np.sum(side[finite] * v[finite]))
+        rest = ~finite
+        g, wj, L, lo, hi = g[rest], wj[rest], L[rest], lo[rest], hi[rest]
+        tw = t * wj * g
         ok = L > 0
-        extra = float(np.sum(np.abs(tw) - tw) + np.sum(g[ok] ** 2 / (2 * L[ok])))
+        d = np.clip(wj[ok] - g[ok] / L[ok], lo[ok], hi[ok]) - wj[ok]
+        extra = float(np.sum(np.abs(tw) - tw) - np.sum(g[ok] * d + 0.5 * L[ok] * d * d))
     return primal, dual, extra, grad, viol
 
 
@@ -385,6 +397,8 @@ class GreedyBCD:
             self.penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
         if self.penalty.alpha == 0:
             unpen = np.arange(p)
+        bounds = self.penalty._bounds_arrays(p) if hasattr(
+            self.penalty, "_bounds_arrays") else (None, None)
 
         # Normalisation of the gap: the objective at w = 0 (with the best intercept).
         b = np.array([0.0])
@@ -397,6 +411,8 @@ class GreedyBCD:
             w = np.zeros(p)
         else:
             w = check_array(coef_init, "coef_init", shape=(p,), dtype=np.float64, copy=True)
+            if bounds[0] is not None:  # start from a feasible point
+                np.clip(w, bounds[0], bounds[1], out=w)
             w = np.ascontiguousarray(w)
         b[0] = float(intercept_init) if fit_intercept else 0.0
 
@@ -409,7 +425,8 @@ class GreedyBCD:
             df.set_coef(w, b[0])  # recompute the state from scratch: no drift
             if fit_intercept:
                 polish_intercept(df, b)
-            primal, dual, extra, grad, viol = _gap_terms(df, pen, design, w, unpen, n_threads)
+            primal, dual, extra, grad, viol = _gap_terms(df, pen, design, w, unpen, n_threads,
+                                                         bounds)
             gap = primal - dual + extra
             rel = gap / f0
             max_viol = float(viol.max(initial=0.0))
@@ -432,15 +449,16 @@ class GreedyBCD:
                     stalled_out = True
                     break
             # Working set: the support, then the largest violations.
-            support = w != 0
-            n_supp = int(support.sum())
-            # As in skglm: twice the support, at least ws_start.  The violators outside
-            # the support fill the rest, so the set follows the support as it grows.
-            ws_size = min(p, max(self.ws_start, 2 * n_supp)) if self.working_set else p
-            score = viol.copy()
-            score[support] = np.inf
+            # The support and the unpenalized features are always in; as in skglm the
+            # set is twice their number (at least ws_start), and the largest violations
+            # outside them fill the rest, so the set follows the support as it grows.
+            forced = w != 0
             if unpen.size:
-                score[unpen] = np.inf
+                forced[unpen] = True
+            n_forced = int(forced.sum())
+            ws_size = min(p, max(self.ws_start, 2 * n_forced)) if self.working_set else p
+            score = viol.copy()
+            score[forced] = np.inf
             if ws_size < p:
                 ws = np.argpartition(-score, ws_size - 1)[:ws_size]
             else:
@@ -577,6 +595,7 @@ def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float
         penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
     if penalty.alpha == 0:
         unpen = np.arange(p)
-    primal, dual, extra, _, _ = _gap_terms(df, pen, design, w, unpen, 1)
+    bounds = penalty._bounds_arrays(p) if hasattr(penalty, "_bounds_arrays") else (None, None)
+    primal, dual, extra, _, _ = _gap_terms(df, pen, design, w, unpen, 1, bounds)
     gap = primal - dual + extra
     return float(gap), float(gap / f0)
