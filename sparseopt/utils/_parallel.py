@@ -75,3 +75,4 @@ def openmp_info() -> dict:
         "available_cpus": _available_cpus(),
         "effective_n_threads": effective_n_threads(),
     }
+
