@@ -30,6 +30,14 @@ cdef class Design:
             for k in prange(m, nogil=True, schedule="static", num_threads=n_threads):
                 out[k] = self.col_dot(idx[k], v)
 
+    def dot_columns_subset(self, const double[::1] v, const int32_t[::1] idx,
+                           double[::1] out, int n_threads=1):
+        """Fill ``out[k] = x_{idx[k]} . v`` and return it as an array."""
+        with nogil:
+            self.cols_dot(&v[0], &idx[0] if idx.shape[0] else NULL, idx.shape[0],
+                          &out[0] if out.shape[0] else NULL, n_threads)
+        return np.asarray(out)
+
     def dot_columns(self, const double[::1] v, int n_threads=1):
         """Return ``X.T @ v`` (for tests and the Python front end)."""
         out = np.empty(self.n_features)

@@ -98,6 +98,18 @@ class ElasticNet(Penalty):
             out[0] = np.maximum(out[0], 0.0)
         return out[0], out[1]
 
+    def _zero_interval(self, n_features):
+        """``(left, right)``: the subdifferential of g_j at 0, normal cone included (the
+        range of x_j^T theta* for which w_j* = 0; used by gap-safe screening)."""
+        a = self.alpha * self.l1_ratio * (np.ones(n_features) if self.weights is None
+                                          else self.weights)
+        left, right = -a, a.copy()
+        lower, upper = self._bounds_arrays(n_features)
+        if lower is not None:
+            left = np.where(lower >= 0, -np.inf, left)
+            right = np.where(upper <= 0, np.inf, right)
+        return left, right
+
     def _make(self, n_features):
         w = self.weights
         if w is not None and w.shape[0] != n_features:

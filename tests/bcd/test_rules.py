@@ -145,3 +145,16 @@ def test_history_counts_updates(rng):
 def test_rule_parameter_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         GreedyBCD(Quadratic(), L1(0.1), **kwargs).solve(np.eye(3), np.ones(3))
+
+
+def test_screening_shrinks_the_rules_problem(rng):
+    # Without working sets, screening hands the rules only the features left.
+    X, y, df, alpha = _problem(rng, "quadratic", n=80, p=200)
+    kw = dict(selection="gsd", blocks="variable", block_size=4, working_set=False,
+              tol=1e-10)
+    ref = GreedyBCD(df, L1(2 * alpha), **kw).solve(X, y)
+    res = GreedyBCD(df, L1(2 * alpha), screening=True, **kw).solve(X, y)
+    assert res.screened.size > 100
+    assert max(h["ws_size"] for h in res.history[2:]) < X.shape[1]
+    assert np.all(ref.coef[res.screened] == 0)
+    assert_allclose(res.coef, ref.coef, atol=1e-6)

