@@ -1,5 +1,5 @@
 # Datafits f(z) with z = X w + b: the smooth part of the objective.
-from sparseopt.bcd._design cimport CSCDesign, Design
+from sparseopt.bcd._design cimport CSCDesign, Design, KronDesign
 
 
 cdef class Datafit:
@@ -11,6 +11,7 @@ cdef class Datafit:
     cdef double[::1] z               # X w + b
     cdef double[::1] raw             # df/dz, kept current under every update
     cdef double[::1] lipschitz       # per-feature bound on d2f/dw_j2
+    cdef readonly bint exact_hessian_diag  # hessian_diag is the whole Hessian in z
 
     # a bound on d2F/dz2 (1 for least squares, 1/4 for logistic): the Hessian of f in w
     # is below curvature * X^T diag(s) X / S
@@ -48,3 +49,12 @@ cdef class Logistic(PointwiseDatafit):
 cdef class Huber(PointwiseDatafit):
     cdef readonly double delta
     cdef inline double _h(self, double r) noexcept nogil
+
+
+cdef class Multinomial(Datafit):
+    # on a KronDesign: z and raw have length n K (class-major), y is the one-hot matrix
+    cdef Py_ssize_t K
+    cdef Py_ssize_t nb
+    cdef CSCDesign csc               # the base design when it is sparse, else None
+    cdef void _refresh_sample(self, Py_ssize_t i) noexcept nogil
+    cdef double _lse(self, Py_ssize_t i, const double *dz, double t) noexcept nogil

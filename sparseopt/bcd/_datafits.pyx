@@ -3,7 +3,7 @@
 # coordinate gradient is one column dot product: grad_j = x_j . raw.
 from libc.math cimport exp, fabs, log, log1p
 
-from sparseopt.bcd._design cimport CSCDesign, Design
+from sparseopt.bcd._design cimport CSCDesign, Design, KronDesign
 
 import numpy as np
 
@@ -42,6 +42,7 @@ cdef class Datafit:
         self.S = float(np.sum(self.sw))
         self.z = np.zeros(X.n_samples)
         self.raw = np.zeros(X.n_samples)
+        self.exact_hessian_diag = True
         self.lipschitz = np.zeros(X.n_features)
 
     cdef double curvature(self) noexcept nogil:
@@ -364,3 +365,118 @@ cdef class Huber(PointwiseDatafit):
             if self.sw[i] > 0:
                 acc += self.sw[i] * self._h(self.y[i] - self.z[i] - t * dz[i])
         return acc / self.S
+
+
+cdef class Multinomial(Datafit):
+    """f(Z) = (1/S) sum_i s_i (log sum_k exp(z_ik) - z_{i y_i}), Z = X W with K classes.
+
+    Works on a KronDesign: coordinate c = j K + k is W[j, k]; z, raw and the one-hot y
+    are stored class-major (index k n + i). The Hessian of the softmax loss is below
+    (1/2) I per sample (Boehning), so the coordinate bounds use curvature 1/2.
+    """
+
+    def __init__(self, KronDesign X, const double[::1] y, sample_weight=None):
+        super().__init__(X, y, sample_weight)
+        self.K = X.n_outputs
+        self.nb = X.base.n_samples
+        self.S /= self.K  # the weights are tiled over the K classes
+        self.exact_hessian_diag = False  # the softmax couples the classes of a sample
+        cdef Py_ssize_t c
+        cdef const double *s = NULL if self.unit_weights else &self.sw[0]
+        for c in range(X.n_features):
+            self.lipschitz[c] = 0.5 * X.col_sqnorm(c, s) / self.S if self.nb else 0.0
+        self.csc = X.base if isinstance(X.base, CSCDesign) else None
+
+    cdef double curvature(self) noexcept nogil:
+        return 0.5
+
+    cdef double _lse(self, Py_ssize_t i, const double *dz, double t) noexcept nogil:
+        # log sum_k exp(z_ik + t dz_ik), shifted by the max
+        cdef Py_ssize_t k, n = self.nb
+        cdef double m = -1e308, v, acc = 0.0
+        for k in range(self.K):
+            v = self.z[k * n + i] + (t * dz[k * n + i] if dz != NULL else 0.0)
+            if v > m:
+                m = v
+        for k in range(self.K):
+            v = self.z[k * n + i] + (t * dz[k * n + i] if dz != NULL else 0.0)
+            acc += exp(v - m)
+        return m + log(acc)
+
+    cdef void _refresh_sample(self, Py_ssize_t i) noexcept nogil:
+        cdef Py_ssize_t k, n = self.nb
+        cdef double lse = self._lse(i, NULL, 0.0)
+        for k in range(self.K):
+            self.raw[k * n + i] = self.sw[k * n + i] * (
+                exp(self.z[k * n + i] - lse) - self.y[k * n + i]) / self.S
+
+    cdef void reset(self, const double *w, double b) noexcept nogil:
+        cdef Py_ssize_t i, c
+        for i in range(self.X.n_samples):
+            self.z[i] = 0.0  # no intercept: the solver refuses fit_intercept here
+        for c in range(self.X.n_features):
+            if w[c] != 0.0:
+                self.X.col_axpy(c, w[c], &self.z[0])
+        for i in range(self.nb):
+            self._refresh_sample(i)
+
+    cdef void update_j(self, Py_ssize_t c, double delta) noexcept nogil:
+        cdef Py_ssize_t p, i, j = c // self.K
+        self.X.col_axpy(c, delta, &self.z[0])
+        if self.csc is not None:  # only the rows of column j changed
+            if self.csc.idx64:
+                for p in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
+                    self._refresh_sample(self.csc.indices64[p])
+            else:
+                for p in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
+                    self._refresh_sample(self.csc.indices32[p])
+        else:
+            for i in range(self.nb):
+                self._refresh_sample(i)
+
+    cdef double value(self) noexcept nogil:
+        return self.value_along(NULL, 0.0)
+
+    cdef double dual_value(self, double t) noexcept nogil:
+        # -f*(-theta) for theta = -t raw: (1/S) sum_i s_i H(q_i), the entropy of
+        # q_i = t p_i + (1 - t) y_i, which lies in the simplex for t in [0, 1].
+        cdef Py_ssize_t i, k, n = self.nb
+        cdef double acc = 0.0, lse, q
+        for i in range(n):
+            if self.sw[i] <= 0.0:
+                continue
+            lse = self._lse(i, NULL, 0.0)
+            for k in range(self.K):
+                q = t * exp(self.z[k * n + i] - lse) + (1.0 - t) * self.y[k * n + i]
+                acc -= self.sw[i] * _xlogx(q)
+        return acc / self.S
+
+    cdef void hessian_diag(self, double *h) noexcept nogil:
+        cdef Py_ssize_t i, k, n = self.nb
+        cdef double lse, q
+        for i in range(n):
+            lse = self._lse(i, NULL, 0.0)
+            for k in range(self.K):
+                q = exp(self.z[k * n + i] - lse)
+                h[k * n + i] = self.sw[k * n + i] * q * (1.0 - q) / self.S
+
+    cdef double value_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i, k, n = self.nb
+        cdef double acc = 0.0, lin
+        for i in range(n):
+            if self.sw[i] <= 0.0:
+                continue
+            lin = 0.0
+            for k in range(self.K):
+                if self.y[k * n + i] != 0.0:
+                    lin += self.y[k * n + i] * (self.z[k * n + i]
+                                                + (t * dz[k * n + i] if dz != NULL else 0.0))
+            acc += self.sw[i] * (self._lse(i, dz, t) - lin)
+        return acc / self.S
+
+    cdef void move_along(self, const double *dz, double t) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self.X.n_samples):
+            self.z[i] += t * dz[i]
+        for i in range(self.nb):
+            self._refresh_sample(i)

@@ -31,3 +31,11 @@ cdef class CSCDesign(Design):
     cdef const int64_t[::1] indices64
     cdef const int64_t[::1] indptr64
     cdef bint idx64
+
+
+cdef class KronDesign(Design):
+    # The design of a K-output model z = X W (n x K, stored class-major: z[k n + i]):
+    # coordinate c = j K + k is column j of X acting on the scores of class k.
+    cdef readonly Design base
+    cdef readonly Py_ssize_t n_outputs
+    cdef Py_ssize_t n_base

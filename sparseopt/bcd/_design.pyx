@@ -142,3 +142,32 @@ cdef class CSCDesign(Design):
                 i = self.indices32[p]
                 acc += x * x if s == NULL else s[i] * x * x
         return acc
+
+
+cdef class KronDesign(Design):
+    """Column access for a model with K outputs per sample, z = X W, with the scores
+    stored class-major (``z[k * n + i]``) and the coefficients feature-major
+    (``w[j * K + k]``): coordinate ``c`` is column ``c // K`` of X acting on block
+    ``c % K``. Vectors of length n_samples here have length ``n * K``."""
+
+    def __init__(self, Design base, Py_ssize_t n_outputs):
+        self.base = base
+        self.n_outputs = n_outputs
+        self.n_base = base.n_samples
+        self.n_samples = base.n_samples * n_outputs
+        self.n_features = base.n_features * n_outputs
+
+    cdef double col_dot(self, Py_ssize_t c, const double *v) noexcept nogil:
+        return self.base.col_dot(c // self.n_outputs, v + (c % self.n_outputs) * self.n_base)
+
+    cdef void col_axpy(self, Py_ssize_t c, double a, double *v) noexcept nogil:
+        self.base.col_axpy(c // self.n_outputs, a, v + (c % self.n_outputs) * self.n_base)
+
+    cdef void col_axpy_weighted(self, Py_ssize_t c, double a, const double *s,
+                                double *v) noexcept nogil:
+        cdef Py_ssize_t off = (c % self.n_outputs) * self.n_base
+        self.base.col_axpy_weighted(c // self.n_outputs, a, s + off, v + off)
+
+    cdef double col_sqnorm(self, Py_ssize_t c, const double *s) noexcept nogil:
+        cdef Py_ssize_t off = (c % self.n_outputs) * self.n_base
+        return self.base.col_sqnorm(c // self.n_outputs, NULL if s == NULL else s + off)

@@ -349,7 +349,9 @@ def prox_newton(Datafit df, Penalty pen, double[::1] w, double[::1] b,
             # Near the optimum the predicted decrease drops below what F can resolve in
             # floating point (but the gap still needs the step): the model is accurate
             # there, so take the unit step instead of an Armijo test that cannot decide.
-            if fabs(dec) > 1e-13 * fabs(f0):
+            # Not when the model's Hessian is only the diagonal part of the datafit's
+            # (multinomial): the unit step can then go uphill.
+            if fabs(dec) > 1e-13 * fabs(f0) or not df.exact_hessian_diag:
                 accepted = False
                 for ls in range(40):
                     ft = df.value_along(xdp, tstep)

@@ -94,8 +94,16 @@ def _make_design(X, *, return_matrix=False):
     return (design, Xv) if return_matrix else design
 
 
-def _hessian_bound(Xv, ws, sw, S, curvature, with_xbar):
-    """``curvature * X_ws^T diag(s) X_ws / S`` (m x m, C order) and ``X_ws^T s / S``."""
+def _hessian_bound(Xv, ws, sw, S, curvature, with_xbar, n_out=1):
+    """``curvature * X_ws^T diag(s) X_ws / S`` (m x m, C order) and ``X_ws^T s / S``.
+
+    For a K-output model (``n_out = K``) coordinate c is column c // K for class c % K,
+    and coordinates of different classes are uncoupled in the bound."""
+    if n_out > 1:
+        B, _ = _hessian_bound(Xv, ws // n_out, sw, S, curvature, False)
+        cls = ws % n_out
+        B *= cls[:, None] == cls[None, :]
+        return B, None
     Xw = Xv[:, ws]
     if sp.issparse(Xw):
         Xs = Xw if sw is None else sp.csc_matrix(Xw.multiply(np.sqrt(sw)[:, None]))
@@ -152,7 +160,7 @@ def _sparse_structure(Xv, ws):
             np.ascontiguousarray(Xr.data, dtype=np.float64))
 
 
-def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
+def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature, n_out=1):
     """Partition the positions ``order`` into consecutive blocks of ``tau``; return
     ``(block_ptr, block_idx, block_L)`` with ``block_L`` the largest eigenvalue of each
     block's Hessian bound (from ``B``, or from the columns when ``B`` was not formed)."""
@@ -170,7 +178,7 @@ def _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature):
         if B is not None:
             H = B[np.ix_(blk, blk)]
         else:
-            H, _ = _hessian_bound(Xv, ws[blk], sw, S, curvature, False)
+            H, _ = _hessian_bound(Xv, ws[blk], sw, S, curvature, False, n_out)
         L[k] = np.linalg.eigvalsh(H)[-1] if H.size else 0.0
     return ptr, idx, np.maximum(L, 0.0)
 
@@ -246,7 +254,7 @@ class _Screening:
         return gone.size
 
     def gradient(self, design, raw, n_threads):
-        if sp.issparse(self.Xv):
+        if self.Xv is None or sp.issparse(self.Xv):
             out = np.empty(self.active.size)
             return design.dot_columns_subset(raw, self.active.astype(np.int32), out,
                                              n_threads)
@@ -484,6 +492,15 @@ class GreedyBCD:
             if n and not np.any(sw > 0):
                 raise ValueError("sample_weight must have at least one positive entry")
             sw = np.ascontiguousarray(sw)
+        # A K-output datafit (Multinomial) sees p K coordinates through a wrapped design;
+        # Xg is the matrix for the numpy shortcuts, which only a one-output model has.
+        p_in = p
+        design, y_df, sw_df, n_out = self.datafit._adapt(design, y, sw)
+        p = design.n_features
+        Xg = Xv if n_out == 1 else None
+        if n_out > 1 and fit_intercept:
+            raise ValueError(f"fit_intercept is not supported by {type(self.datafit).__name__}"
+                             ": add a column of ones to X with penalty weight 0 instead")
         n_threads = effective_n_threads(self.n_threads)
         # One-coordinate cyclic/random updates run the Anderson-accelerated loop (or
         # proximal Newton); blocks and greedy rules run the rules' loop.
@@ -494,7 +511,7 @@ class GreedyBCD:
         block_update = UPDATES["gradient" if self.update in ("coordinate", "gradient")
                                else "newton"]
         seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
-        df = self.datafit._make(design, y, sw)
+        df = self.datafit._make(design, y_df, sw_df)
         pen = self.penalty._make(p)
         unpen = np.flatnonzero(self.penalty.weights == 0) if getattr(
             self.penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
@@ -513,7 +530,9 @@ class GreedyBCD:
         if coef_init is None:
             w = np.zeros(p)
         else:
-            w = check_array(coef_init, "coef_init", shape=(p,), dtype=np.float64, copy=True)
+            shape = (p,) if n_out == 1 or np.ndim(coef_init) == 1 else (p_in, n_out)
+            w = check_array(coef_init, "coef_init", shape=shape, dtype=np.float64,
+                            copy=True).ravel()
             if bounds[0] is not None:  # start from a feasible point
                 np.clip(w, bounds[0], bounds[1], out=w)
             w = np.ascontiguousarray(w)
@@ -527,7 +546,7 @@ class GreedyBCD:
         if (self.screening and unpen.size == 0 and p
                 and hasattr(self.penalty, "_zero_interval")):
             # theta is dual-feasible only when every feature is penalized
-            screen = _Screening(Xv, self.penalty, p, df.py_lipschitz())
+            screen = _Screening(Xg, self.penalty, p, df.py_lipschitz())
         best_rel, stalled = np.inf, 0
         ws_size = min(self.ws_start, p)
         gap = rel = np.inf
@@ -536,7 +555,7 @@ class GreedyBCD:
             if fit_intercept:
                 polish_intercept(df, b)
             primal, dual, extra, grad, viol, t_dual = _gap_terms(
-                df, pen, design, w, unpen, n_threads, bounds, Xv, screen)
+                df, pen, design, w, unpen, n_threads, bounds, Xg, screen)
             gap = primal - dual + extra
             rel = gap / f0
             max_viol = float(viol.max(initial=0.0))
@@ -584,7 +603,7 @@ class GreedyBCD:
             ws = np.sort(ws).astype(np.int32)
             inner_tol = 0.3 * max_viol
             if not plain:
-                updates = self._run_rules(df, pen, w, b, ws, Xv, sw, fit_intercept,
+                updates = self._run_rules(df, pen, w, b, ws, Xv, sw, n_out, fit_intercept,
                                           inner_tol, block_update, seed + it, n_threads,
                                           rules_cache)
                 epochs = -(-updates * min(self.block_size, len(ws)) // max(len(ws), 1))
@@ -628,14 +647,15 @@ class GreedyBCD:
             warnings.warn(
                 f"GreedyBCD did not converge: relative duality gap {rel:.3e} > tol "
                 f"{self.tol:.1e}: {why}.", ConvergenceWarning, stacklevel=2)
-        return BCDResult(coef=w, intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
+        return BCDResult(coef=w if n_out == 1 else w.reshape(p_in, n_out),
+                         intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
                          n_iter=len(history), n_epochs=n_epochs, converged=converged,
                          history=history, n_updates=n_updates,
                          screened=(np.flatnonzero(~screen.mask) if screen is not None
                                    else np.empty(0, dtype=np.intp)))
 
-    def _run_rules(self, df, pen, w, b, ws, Xv, sw, fit_intercept, tol, block_update, seed,
-                   n_threads, cache):
+    def _run_rules(self, df, pen, w, b, ws, Xv, sw, n_out, fit_intercept, tol, block_update,
+                   seed, n_threads, cache):
         """Set up the blocks and bounds of one working set and run the rules' loop."""
         m, tau = len(ws), min(self.block_size, len(ws))
         gram_grad = isinstance(self.datafit, Quadratic) and m <= _GRAM_MAX
@@ -648,18 +668,19 @@ class GreedyBCD:
             B = xbar = None
             if m <= _GRAM_MAX:
                 B, xbar = _hessian_bound(Xv, ws, sw, S, curvature,
-                                         gram_grad and fit_intercept)
+                                         gram_grad and fit_intercept, n_out)
             if variable:
                 ptr, idx, Lb = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
             else:
                 order = np.arange(m)
                 if self.blocks == "sorted":
                     order = np.argsort(-df.py_lipschitz()[ws], kind="stable")
-                ptr, idx, Lb = _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature)
+                ptr, idx, Lb = _fixed_blocks(order, tau, B, Xv, ws, sw, S, curvature, n_out)
             dvec = _diagonal_bounds(B, tau, None if variable else (ptr, idx),
                                     df.py_lipschitz()[ws])
             struct = None
-            if sp.issparse(Xv) and not gram_grad and self.selection not in _SELECTIONS:
+            if (sp.issparse(Xv) and n_out == 1 and not gram_grad
+                    and self.selection not in _SELECTIONS):
                 struct = _sparse_structure(Xv, ws)
             cache.update(key=key, B=B, xbar=xbar, dvec=np.ascontiguousarray(dvec),
                          ptr=ptr, idx=idx, Lb=Lb, struct=struct)
@@ -670,7 +691,8 @@ class GreedyBCD:
             df, pen, w, b, ws, B, xbar, ptr, idx, Lb, dvec,
             RULES[self.selection], variable, tau, block_update, gram_grad,
             self.max_epochs * n_blocks, tol, fit_intercept, seed,
-            n_threads if sp.issparse(Xv) else 1, cache["struct"])  # see _full_gradient
+            n_threads if sp.issparse(Xv) or n_out > 1 else 1,  # see _full_gradient
+            cache["struct"])
         return updates
 
 
@@ -715,7 +737,11 @@ def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float
                                                             dtype=np.float64)))
     sw = None if sample_weight is None else np.ascontiguousarray(
         check_array(sample_weight, "sample_weight", shape=(n,), dtype=np.float64))
-    w = np.ascontiguousarray(check_array(coef, "coef", shape=(p,), dtype=np.float64))
+    p_in = p
+    design, y, sw, n_out = datafit._adapt(design, y, sw)
+    p = design.n_features
+    shape = (p,) if n_out == 1 or np.ndim(coef) == 1 else (p_in, n_out)
+    w = np.ascontiguousarray(check_array(coef, "coef", shape=shape, dtype=np.float64).ravel())
     df, pen = datafit._make(design, y, sw), penalty._make(p)
     b = np.array([0.0])
     df.set_coef(np.zeros(p), 0.0)
