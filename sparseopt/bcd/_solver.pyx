@@ -428,7 +428,10 @@ def cd_epochs_gram(Penalty pen, double[::1] w, double[::1] b, const int32_t[::1]
     cdef uint64_t state = seed_state(seed)
     cdef const double[::1] xb = xbar if fit_intercept else np.zeros(max(m, 1))
     wl_a = np.asarray(w)[np.asarray(ws)].copy() if m else np.zeros(1)
+    # q = X_ws^T s y / S (constant): g = B w + xbar b - q
     q_a = np.asarray(B) @ wl_a[:m] - np.asarray(g) if m else np.zeros(1)
+    if fit_intercept and m:
+        q_a += np.asarray(xb)[:m] * b[0]
     x_a = np.zeros(mm)
     cdef double[::1] wl = wl_a, q = q_a, xv = x_a
     cdef double gi = gint

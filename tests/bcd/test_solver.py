@@ -226,8 +226,11 @@ def test_gram_and_residual_inner_loops_agree(rng, monkeypatch, selection, anders
     # positivity and an L2 part included).
     from sparseopt.bcd import solver as solver_module
 
+    # A large intercept and zero weights (the case that once broke the O(m) objective
+    # of the Gram loop's Anderson test).
     _, X, y = _problem(rng, n=150, p=60)
-    sw = rng.uniform(0.3, 2.0, len(y))
+    y = y + 20.0
+    sw = rng.integers(0, 4, len(y)).astype(float)
     pen = ElasticNet(0.05, 0.7, positive=True)
     out = {}
     for mode, pays in [("gram", True), ("residual", False)]:
@@ -275,3 +278,24 @@ def test_screening_off_with_unpenalized_features(rng):
     res = GreedyBCD(Quadratic(), L1(0.5, weights=weights), tol=1e-8,
                     screening=True).solve(X, y)
     assert res.screened.size == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gram_loop_objective_never_increases(seed, monkeypatch):
+    # Nearly square, small alpha, zero weights, an intercept: the Anderson test of the
+    # Gram loop compares objectives computed in O(m); if they are wrong it accepts bad
+    # extrapolations and the objective climbs between outer iterations.
+    from sparseopt.bcd import solver as solver_module
+
+    monkeypatch.setattr(solver_module, "_gram_pays", lambda *a: True)
+    monkeypatch.setattr(solver_module, "_support_solve", lambda *a: None)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((45, 30))
+    y = X @ rng.standard_normal(30) + 3.0 + 0.1 * rng.standard_normal(45)
+    sw = np.where(rng.random(45) < 0.4, 0.0, rng.integers(1, 5, 45))  # < 30 rows left
+    alpha = np.abs(X.T @ (sw * (y - y.mean()))).max() / sw.sum() / 1000
+    res = GreedyBCD(Quadratic(), L1(alpha), tol=1e-8).solve(X, y, sample_weight=sw,
+                                                          fit_intercept=True)
+    primal = np.array([h["primal"] for h in res.history])
+    assert res.converged
+    assert np.all(np.diff(primal) <= 1e-12 * primal[0])
