@@ -276,9 +276,11 @@ def _support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, bounds):
     Returns the point (w, b) reached by moving toward its solution until a coefficient
     changes sign or meets a bound (the solution itself when none does), or None.
     Near the end of a slowly converging solve this replaces many coordinate epochs by
-    one factorization; the caller keeps it only if the duality gap improves."""
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+    one factorization; the caller keeps it only if the duality gap improves.
 
+    numpy's LAPACK is used, not scipy's: they are different OpenBLAS builds, and the
+    threads of one keep spinning after a call, slowing the other's next call.
+    """
     supp = np.flatnonzero(w)
     n = Xv.shape[0]
     k = supp.size + (1 if fit_intercept else 0)
@@ -289,17 +291,27 @@ def _support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, bounds):
     a = penalty.alpha * omega[supp]
     s = np.ones(n) if sw is None else sw
     Xs = Xv[:, supp]
-    Xs = Xs.toarray() if sp.issparse(Xs) else Xs
-    if fit_intercept:
-        Xs = np.column_stack([Xs, np.ones(n)])
-    Xw = Xs * np.sqrt(s)[:, None]
-    A = Xw.T @ Xw / S
-    rhs = Xs.T @ (s * y) / S
+    if sp.issparse(Xs):
+        Xws = sp.csc_array(Xs.multiply(np.sqrt(s)[:, None])) if sw is not None else Xs
+        A = (Xws.T @ Xws).toarray()
+        rhs = Xs.T @ (s * y)
+        if fit_intercept:
+            col = Xs.T @ s
+            A = np.block([[A, col[:, None]], [col[None, :], np.array([[s.sum()]])]])
+            rhs = np.append(rhs, s @ y)
+    else:
+        if fit_intercept:
+            Xs = np.column_stack([Xs, np.ones(n)])
+        Xw = Xs * np.sqrt(s)[:, None] if sw is not None else Xs
+        A = Xw.T @ Xw
+        rhs = Xs.T @ (s * y)
+    A /= S
+    rhs /= S
     A[np.arange(supp.size), np.arange(supp.size)] += a * (1 - penalty.l1_ratio)
     rhs[:supp.size] -= a * penalty.l1_ratio * sign
     try:
-        sol = cho_solve(cho_factor(A), rhs)
-    except (LinAlgError, ValueError):  # numerically singular: a least-squares solution
+        sol = np.linalg.solve(A, rhs)
+    except np.linalg.LinAlgError:  # numerically singular: a least-squares solution
         try:
             sol = np.linalg.lstsq(A, rhs, rcond=1e-13)[0]
         except np.linalg.LinAlgError:
@@ -311,22 +323,21 @@ def _support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, bounds):
     # first coefficient that reaches 0 (or a bound), and set it there exactly.
     cur = w[supp]
     d = sol[:supp.size] - cur
-    limit = np.where(np.sign(cur + d) != sign, -cur / np.where(d != 0, d, 1.0), np.inf)
+    safe_d = np.where(d != 0, d, 1.0)
+    limit = np.where(np.sign(cur + d) != sign, -cur / safe_d, np.inf)
     lower, upper = bounds
     if lower is not None:
         lo, hi = lower[supp], upper[supp]
-        limit = np.minimum(limit, np.where(d < 0, (lo - cur) / np.where(d != 0, d, 1.0),
-                                           np.inf))
-        limit = np.minimum(limit, np.where(d > 0, (hi - cur) / np.where(d != 0, d, 1.0),
-                                           np.inf))
+        limit = np.minimum(limit, np.where(d < 0, (lo - cur) / safe_d, np.inf))
+        limit = np.minimum(limit, np.where(d > 0, (hi - cur) / safe_d, np.inf))
     step = min(1.0, float(limit.min(initial=np.inf)))
     if step <= 0.0:
         return None
     new = cur + step * d
     if step < 1.0:
         hit = limit <= step
-        new[hit & (np.abs(new) < 1e-12 * (1 + np.abs(cur)))] = 0.0
         new[hit] = np.where(np.sign(new[hit]) != sign[hit], 0.0, new[hit])
+        new[hit & (np.abs(new) <= 1e-12 * (1 + np.abs(cur)))] = 0.0
         if lower is not None:
             new = np.clip(new, lo, hi)
     out = np.zeros_like(w)
@@ -335,6 +346,24 @@ def _support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, bounds):
     if fit_intercept:  # the intercept moves along with the coefficients
         b = float(b_cur + step * (sol[-1] - b_cur))
     return out, b
+
+
+def _support_solve_pays(Xv, w, ws_size, last_epochs):
+    """Whether the support solve is predicted to cost less than the last inner solve:
+    forming and factoring the system (level-3 BLAS, counted at a quarter of its flops)
+    against last_epochs passes over the working set's columns."""
+    s = int(np.count_nonzero(w))
+    n = Xv.shape[0]
+    if sp.issparse(Xv):
+        cols = Xv[:, np.flatnonzero(w)]
+        per_row = np.diff(sp.csr_array(cols).indptr)
+        solve = float(per_row @ per_row) + s ** 3 / 3
+        col_nnz = Xv.nnz / max(Xv.shape[1], 1)
+        epoch = 2.0 * ws_size * col_nnz
+    else:
+        solve = (n * s * s / 2 + s ** 3 / 3) / 4
+        epoch = 2.0 * ws_size * n
+    return solve < max(last_epochs, 5) * epoch
 
 
 def _gap_terms(df, pen, design, w, unpen, n_threads, bounds=(None, None), Xv=None,
@@ -635,7 +664,8 @@ class GreedyBCD:
             signs = np.sign(w)
             if (support_solve and rel > self.tol and prev_signs is not None
                     and tried_key != signs.tobytes()
-                    and np.array_equal(signs, prev_signs)):
+                    and np.array_equal(signs, prev_signs)
+                    and _support_solve_pays(Xv, w, ws_size, last_epochs)):
                 tried_key = signs.tobytes()
                 cand = _support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept, self.penalty,
                                       bounds)
