@@ -25,8 +25,8 @@ class RulesSolve(Benchmark):
         df = Quadratic() if datafit == "ls" else Logistic()
         blocks = "sorted" if rule == "cyclic" else "variable"
         self.solver = GreedyBCD(df, L1(alpha), selection=rule, blocks=blocks, block_size=5,
-                                working_set=False, tol=1e-6, random_state=0,
-                                max_epochs=100_000)
+                                working_set=False, support_solve=False, tol=1e-6,
+                                random_state=0, max_epochs=100_000)
 
     def time_solve(self, datafit, rule):
         self.solver.solve(self.X, self.y)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils._benchmarking import BenchCase, Contender
+from ..utils._benchmarking import BenchCase, Contender, Demo
 
 TARGET = 1e-6
 
@@ -69,7 +69,8 @@ def _contender(label, datafit_name, selection, blocks, tau, update):
         else:
             solver = GreedyBCD(df, L1(alpha), selection=selection, blocks=blocks,
                                block_size=tau, update=update, working_set=False,
-                               tol=TARGET, random_state=0, max_epochs=100_000)
+                               support_solve=False, tol=TARGET, random_state=0,
+                               max_epochs=100_000)
         res = solver.solve(X, y)
         c.detail = f"{res.n_updates} updates" + ("" if res.converged else ", NOT converged")
         return res.coef
@@ -103,3 +104,23 @@ def benchmarks(quick: bool = False) -> list[BenchCase]:
                            f"blocks of {tau} after sorting by Lipschitz constant, "
                            f"'variable' = the {tau} best-scoring coordinates")))
     return cases
+
+
+def demos() -> list[Demo]:
+    def rules():
+        from . import L1, GreedyBCD, Quadratic
+
+        X, y, alpha = paper_like_problem("ls", n=300, p=600, n_nonzeros=30)
+        kw = dict(block_size=5, working_set=False, support_solve=False, tol=1e-10,
+                  random_state=0)
+        cyc = GreedyBCD(Quadratic(), L1(alpha), selection="cyclic", blocks="sorted",
+                        **kw).solve(X, y)
+        gsd = GreedyBCD(Quadratic(), L1(alpha), selection="gsd", blocks="variable",
+                        **kw).solve(X, y)
+        diff = float(np.max(np.abs(gsd.coef - cyc.coef)))
+        return {"result": f"L1 least squares 300x600, blocks of 5: GSD {gsd.n_updates} "
+                          f"updates, cyclic {cyc.n_updates}",
+                "check": f"max |coef GSD - coef cyclic| {diff:.1e}",
+                "ok": diff < 1e-6 and gsd.converged and cyc.converged}
+
+    return [Demo("GreedyBCD selection rules", rules)]

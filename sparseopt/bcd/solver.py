@@ -457,6 +457,11 @@ class GreedyBCD:
         inner solves away from those features, and the outer gradient is a small part
         of the time); without them (``working_set=False``) the rules run on the
         remaining features only.
+    support_solve : bool, default=True
+        For least squares with an elastic-net-family penalty: once the support and its
+        signs repeat between outer iterations, solve the linear system they define and
+        move toward its solution (kept when the gap improves), when that is predicted
+        to cost less than an inner solve. Turn it off to study a selection rule alone.
     tol : float, default=1e-6
         Target relative duality gap.
     max_iter : int, default=100
@@ -502,7 +507,8 @@ class GreedyBCD:
 
     def __init__(self, datafit: Datafit, penalty: Penalty, *, selection: str = "cyclic",
                  blocks: str = "contiguous", block_size: int = 1, update: str = "auto",
-                 working_set: bool = True, screening: bool = False, tol: float = 1e-6,
+                 working_set: bool = True, screening: bool = False,
+                 support_solve: bool = True, tol: float = 1e-6,
                  max_iter: int = 100,
                  max_epochs: int = 10_000, ws_start: int = 10, anderson: int = 5,
                  random_state=None, n_threads: int | None = None, verbose: int = 0):
@@ -514,6 +520,7 @@ class GreedyBCD:
         self.update = update
         self.working_set = working_set
         self.screening = screening
+        self.support_solve = support_solve
         self.tol = tol
         self.max_iter = max_iter
         self.max_epochs = max_epochs
@@ -539,6 +546,9 @@ class GreedyBCD:
             raise ValueError('selection="cyclic" needs fixed blocks: use blocks='
                              '"contiguous" or "sorted" (or selection="random")')
         check_scalar(self.block_size, "block_size", Integral, min_val=1)
+        for name in ("working_set", "screening", "support_solve"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         if self.update not in _UPDATES:
             raise ValueError(f"update must be one of {list(_UPDATES)}, got {self.update!r}")
         check_scalar(self.tol, "tol", Real, min_val=0)
@@ -646,7 +656,8 @@ class GreedyBCD:
             screen = _Screening(Xg, self.penalty, p, df.py_lipschitz())
         best_rel, stalled = np.inf, 0
         # least squares with an elastic-net-family penalty: the support solve applies
-        support_solve = (isinstance(self.datafit, Quadratic) and n_out == 1
+        support_solve = (self.support_solve and isinstance(self.datafit, Quadratic)
+                         and n_out == 1
                          and hasattr(self.penalty, "_zero_interval") and p > 0)
         prev_signs, tried_key, n_support_solves = None, None, 0
         ws_size = min(self.ws_start, p)

@@ -299,3 +299,32 @@ def test_gram_loop_objective_never_increases(seed, monkeypatch):
     primal = np.array([h["primal"] for h in res.history])
     assert res.converged
     assert np.all(np.diff(primal) <= 1e-12 * primal[0])
+
+
+@pytest.mark.parametrize("fit_intercept, weighted, positive, l1_ratio", [
+    (False, False, False, 1.0), (True, True, False, 0.7), (True, False, True, 1.0),
+])
+def test_support_solve_reaches_the_same_solution(rng, fit_intercept, weighted, positive,
+                                                 l1_ratio):
+    # Correlated features (a slow problem for coordinate descent): the exact solve on
+    # the stable support must land on the same solution, and it is counted in history.
+    n, p = 120, 60
+    base = rng.standard_normal((n, 6))
+    X = base @ rng.standard_normal((6, p)) + 0.05 * rng.standard_normal((n, p))
+    y = X[:, :4] @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.1 * rng.standard_normal(n) + 2.0
+    sw = rng.uniform(0.3, 2.0, n) if weighted else None
+    pen = ElasticNet(0.01, l1_ratio, positive=positive)
+    kw = dict(sample_weight=sw, fit_intercept=fit_intercept)
+    on = GreedyBCD(Quadratic(), pen, tol=1e-12).solve(X, y, **kw)
+    off = GreedyBCD(Quadratic(), pen, tol=1e-12, support_solve=False).solve(X, y, **kw)
+    assert on.converged and off.converged
+    F_on = _our_objective("quadratic", X, y, pen.alpha, l1_ratio, sw, on.coef, on.intercept)
+    F_off = _our_objective("quadratic", X, y, pen.alpha, l1_ratio, sw, off.coef, off.intercept)
+    assert abs(F_on - F_off) <= 1e-11 * F_off
+    assert on.n_epochs <= off.n_epochs
+
+
+def test_bool_parameters_are_checked():
+    for name in ("working_set", "screening", "support_solve"):
+        with pytest.raises(TypeError, match=f"{name} must be a bool"):
+            GreedyBCD(Quadratic(), L1(0.1), **{name: "yes"}).solve(np.eye(3), np.ones(3))
