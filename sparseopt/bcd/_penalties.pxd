@@ -32,3 +32,25 @@ cdef class WeightedElasticNet(Penalty):
     cdef inline double _hi(self, Py_ssize_t j) noexcept nogil
     # -g_j*(v) for the pure-L1 / unpenalized part on one side: finite or -inf
     cdef double _conj_l1(self, double v, double a, Py_ssize_t j) noexcept nogil
+
+
+cdef class _Folded(Penalty):
+    # Nonconvex folded-concave penalties g_j(w) = omega_j * p(|w|) (MCP, SCAD), with an
+    # optional positivity constraint.  Subclasses define p, p' and the 1-D prox.
+    cdef readonly double alpha
+    cdef readonly double gamma
+    cdef readonly bint positive
+    cdef const double[::1] weights
+    cdef bint unit
+    cdef inline double _a(self, Py_ssize_t j) noexcept nogil
+    cdef double _p(self, double x, double a) noexcept nogil
+    cdef double _dp(self, double x, double a) noexcept nogil
+    cdef double _prox_abs(self, double u, double step, double a) noexcept nogil
+
+
+cdef class MCPenalty(_Folded):
+    pass
+
+
+cdef class SCADPenalty(_Folded):
+    pass

@@ -174,3 +174,142 @@ cdef class WeightedElasticNet(Penalty):
                 ws = fmin(fmax(ws, self.lower[j]), self.upper[j])
             acc -= v * ws - self.value_j(ws, j)
         return acc
+
+
+cdef inline double _h(double x, double u, double step, double px) noexcept nogil:
+    # objective of the 1-D prox at x >= 0 for |v| = u: (x - u)^2 / (2 step) + p(x)
+    return (x - u) * (x - u) / (2.0 * step) + px
+
+
+cdef class _Folded(Penalty):
+    """Folded-concave penalties omega_j p(|w_j|) with p(0) = 0, p'(0+) = alpha.
+
+    The proximal operator is computed exactly for any step: the 1-D objective is a
+    piecewise quadratic, so its minimizer is the best of the stationary points of the
+    pieces (clipped to them) and the breakpoints; its sign is the sign of v.
+    """
+
+    def __init__(self, double alpha, double gamma, weights=None, bint positive=False):
+        self.convex = False
+        self.alpha = alpha
+        self.gamma = gamma
+        self.positive = positive
+        self.unit = weights is None
+        self.weights = np.ones(1) if weights is None else weights
+
+    cdef inline double _a(self, Py_ssize_t j) noexcept nogil:
+        return self.alpha * (1.0 if self.unit else self.weights[j])
+
+    cdef double _p(self, double x, double a) noexcept nogil:
+        return 0.0
+
+    cdef double _dp(self, double x, double a) noexcept nogil:
+        return 0.0
+
+    cdef double _prox_abs(self, double u, double step, double a) noexcept nogil:
+        return u
+
+    cdef double value_j(self, double w, Py_ssize_t j) noexcept nogil:
+        return self._p(fabs(w), self._a(j))
+
+    cdef double prox(self, double v, double step, Py_ssize_t j) noexcept nogil:
+        cdef double a = self._a(j), x
+        if step <= 0.0:  # projection only
+            return fmax(v, 0.0) if self.positive else v
+        if self.positive and v <= 0.0:
+            return 0.0
+        if a <= 0.0:
+            return v
+        x = self._prox_abs(fabs(v), step, a)
+        return x if v >= 0.0 else -x
+
+    cdef double subdiff_dist(self, double w, double grad, Py_ssize_t j) noexcept nogil:
+        # First-order (Frechet) stationarity: -grad = sign(w) p'(|w|) for w != 0, and
+        # |grad| <= alpha at 0 (-grad <= alpha with positivity).
+        cdef double a = self._a(j)
+        if w > 0.0:
+            return fabs(grad + self._dp(w, a))
+        if w < 0.0:
+            return fabs(grad - self._dp(-w, a))
+        if self.positive:
+            return fmax(0.0, -grad - a)
+        return fmax(0.0, fabs(grad) - a)
+
+    cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil:
+        return self._a(j) > 0.0
+
+
+cdef class MCPenalty(_Folded):
+    """Minimax concave penalty: p(x) = a x - x^2 / (2 gamma) for x <= gamma a, else
+    gamma a^2 / 2 (Zhang, 2010)."""
+
+    cdef double _p(self, double x, double a) noexcept nogil:
+        if x <= self.gamma * a:
+            return a * x - x * x / (2.0 * self.gamma)
+        return 0.5 * self.gamma * a * a
+
+    cdef double _dp(self, double x, double a) noexcept nogil:
+        return fmax(a - x / self.gamma, 0.0)
+
+    cdef double _prox_abs(self, double u, double step, double a) noexcept nogil:
+        cdef double g = self.gamma, t = g * a, best = 0.0, fbest = _h(0.0, u, step, 0.0)
+        cdef double x, fx, c = 1.0 - step / g
+        # piece [0, gamma a]: stationary point (u - step a) / (1 - step / gamma)
+        if c > 0.0:
+            x = fmin(fmax((u - step * a) / c, 0.0), t)
+            fx = _h(x, u, step, self._p(x, a))
+            if fx < fbest:
+                best, fbest = x, fx
+        x = t  # the breakpoint (the piece may be concave: its minimum is at an end)
+        fx = _h(x, u, step, self._p(x, a))
+        if fx < fbest:
+            best, fbest = x, fx
+        if u > t:  # piece (gamma a, inf): p is constant, minimizer u
+            fx = _h(u, u, step, self._p(u, a))
+            if fx < fbest:
+                best, fbest = u, fx
+        return best
+
+
+cdef class SCADPenalty(_Folded):
+    """Smoothly clipped absolute deviation: p(x) = a x for x <= a,
+    (2 gamma a x - x^2 - a^2) / (2 (gamma - 1)) for a < x <= gamma a, else
+    a^2 (gamma + 1) / 2 (Fan & Li, 2001)."""
+
+    cdef double _p(self, double x, double a) noexcept nogil:
+        cdef double g = self.gamma
+        if x <= a:
+            return a * x
+        if x <= g * a:
+            return (2.0 * g * a * x - x * x - a * a) / (2.0 * (g - 1.0))
+        return 0.5 * a * a * (g + 1.0)
+
+    cdef double _dp(self, double x, double a) noexcept nogil:
+        cdef double g = self.gamma
+        if x <= a:
+            return a
+        return fmax(g * a - x, 0.0) / (g - 1.0)
+
+    cdef double _prox_abs(self, double u, double step, double a) noexcept nogil:
+        cdef double g = self.gamma, t = g * a, best = 0.0, fbest = _h(0.0, u, step, 0.0)
+        cdef double x, fx, c = 1.0 - step / (g - 1.0)
+        # piece [0, a]: soft thresholding, clipped
+        x = fmin(fmax(u - step * a, 0.0), a)
+        fx = _h(x, u, step, self._p(x, a))
+        if fx < fbest:
+            best, fbest = x, fx
+        # piece [a, gamma a]
+        if c > 0.0:
+            x = fmin(fmax((u - step * g * a / (g - 1.0)) / c, a), t)
+            fx = _h(x, u, step, self._p(x, a))
+            if fx < fbest:
+                best, fbest = x, fx
+        x = t
+        fx = _h(x, u, step, self._p(x, a))
+        if fx < fbest:
+            best, fbest = x, fx
+        if u > t:
+            fx = _h(u, u, step, self._p(u, a))
+            if fx < fbest:
+                best, fbest = u, fx
+        return best

@@ -12,9 +12,9 @@ from numbers import Real
 import numpy as np
 
 from ..utils.validation import check_array, check_scalar
-from ._penalties import WeightedElasticNet
+from ._penalties import MCPenalty, SCADPenalty, WeightedElasticNet
 
-__all__ = ["L1", "L2", "Box", "ElasticNet", "Penalty"]
+__all__ = ["L1", "L2", "MCP", "SCAD", "Box", "ElasticNet", "Penalty"]
 
 
 class Penalty:
@@ -181,3 +181,102 @@ class Box(ElasticNet):
 
     def __repr__(self):
         return f"Box(lower={self.lower}, upper={self.upper})"
+
+
+class _FoldedConcave(Penalty):
+    _compiled: type
+    _min_gamma: float
+
+    def __init__(self, alpha: float = 1.0, gamma: float = 3.0, weights=None,
+                 positive: bool = False):
+        self.alpha = check_scalar(alpha, "alpha", Real, min_val=0)
+        self.gamma = check_scalar(gamma, "gamma", Real, min_val=self._min_gamma,
+                                  include_boundaries="neither")
+        if weights is not None:
+            weights = check_array(weights, "weights", ndim=1, dtype=np.float64)
+            if np.any(weights < 0):
+                raise ValueError("weights must be non-negative")
+        self.weights = weights
+        self.positive = bool(positive)
+        self.convex = False
+
+    def _make(self, n_features):
+        w = self.weights
+        if w is not None and w.shape[0] != n_features:
+            raise ValueError(f"weights must have length {n_features} (n_features), "
+                             f"got {w.shape[0]}")
+        return self._compiled(float(self.alpha), float(self.gamma),
+                              None if w is None else np.ascontiguousarray(w), self.positive)
+
+    def alpha_max(self, grad0):
+        """Smallest alpha for which w = 0 is a stationary point (p'(0+) = alpha)."""
+        grad0 = np.asarray(grad0, dtype=np.float64)
+        g = np.maximum(-grad0, 0.0) if self.positive else np.abs(grad0)
+        if self.weights is not None:
+            pen = self.weights > 0
+            g = np.where(pen, g / np.where(pen, self.weights, 1.0), 0.0)
+        return float(g.max(initial=0.0))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(alpha={self.alpha}, gamma={self.gamma}, "
+                f"positive={self.positive})")
+
+
+class MCP(_FoldedConcave):
+    r"""Minimax concave penalty (Zhang, 2010), nonconvex:
+    :math:`\sum_j \omega_j p(|w_j|)` with :math:`p(x) = \alpha x - x^2/(2\gamma)` for
+    :math:`x \le \gamma\alpha` and :math:`\gamma\alpha^2/2` beyond.
+
+    Large coefficients are not shrunk (the bias of the Lasso disappears); as
+    :math:`\gamma \to \infty` it tends to the L1 penalty.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (>= 0): the slope at 0, as the Lasso's alpha.
+    gamma : float, default=3.0
+        Concavity (> 1): the penalty is flat beyond :math:`\gamma\alpha`.
+    weights : array-like of shape (n_features,), optional
+        Non-negative per-feature weights :math:`\omega_j`.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+
+    References
+    ----------
+    .. [1] C.-H. Zhang, "Nearly unbiased variable selection under minimax concave
+       penalty", Annals of Statistics 38(2), 2010.
+    """
+
+    _compiled = MCPenalty
+    _min_gamma = 1.0
+
+
+class SCAD(_FoldedConcave):
+    r"""Smoothly clipped absolute deviation penalty (Fan & Li, 2001), nonconvex:
+    :math:`p(x) = \alpha x` for :math:`x \le \alpha`,
+    :math:`(2\gamma\alpha x - x^2 - \alpha^2) / (2(\gamma - 1))` up to
+    :math:`\gamma\alpha`, and :math:`\alpha^2(\gamma + 1)/2` beyond.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (>= 0): the slope at 0.
+    gamma : float, default=3.7
+        Concavity (> 2; 3.7 is Fan and Li's choice).
+    weights : array-like of shape (n_features,), optional
+        Non-negative per-feature weights.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+
+    References
+    ----------
+    .. [1] J. Fan, R. Li, "Variable selection via nonconcave penalized likelihood and its
+       oracle properties", JASA 96(456), 2001.
+    """
+
+    _compiled = SCADPenalty
+    _min_gamma = 2.0
+
+    def __init__(self, alpha: float = 1.0, gamma: float = 3.7, weights=None,
+                 positive: bool = False):
+        super().__init__(alpha, gamma, weights, positive)

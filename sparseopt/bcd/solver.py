@@ -62,6 +62,13 @@ class BCDResult:
         for the Newton update of ``update="newton"``, its inner coordinate updates).
     screened : ndarray of int
         The features removed by gap-safe screening (proved zero at the optimum).
+    violation : float
+        The largest first-order optimality violation at ``coef`` (the distance from
+        ``-grad`` to the penalty's subdifferential, over the features).
+    rel_violation : float
+        For a nonconvex penalty, ``violation`` divided by the largest gradient entry at
+        ``coef = 0``: the stopping criterion there (NaN for convex penalties, which stop
+        on ``rel_gap``; ``gap`` and ``rel_gap`` are NaN for nonconvex ones).
     converged : bool
         Whether ``rel_gap <= tol`` was reached.
     history : list of dict
@@ -79,6 +86,8 @@ class BCDResult:
     converged: bool
     n_updates: int = 0
     screened: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    violation: float = np.nan
+    rel_violation: float = np.nan
     history: list = field(default_factory=list)
 
 
@@ -463,7 +472,8 @@ class GreedyBCD:
         move toward its solution (kept when the gap improves), when that is predicted
         to cost less than an inner solve. Turn it off to study a selection rule alone.
     tol : float, default=1e-6
-        Target relative duality gap.
+        Target relative duality gap; for a nonconvex penalty (no duality gap), target
+        largest optimality violation relative to the largest gradient entry at 0.
     max_iter : int, default=100
         Maximum outer iterations.
     max_epochs : int, default=10_000
@@ -633,6 +643,13 @@ class GreedyBCD:
         if fit_intercept:
             polish_intercept(df, b)
         f0 = max(df.py_value(), np.finfo(float).tiny)
+        # A nonconvex penalty has no duality gap: the criterion is then the largest
+        # optimality violation relative to the gradient's scale at w = 0.
+        convex = bool(getattr(pen, "convex", True))
+        g0 = 1.0
+        if not convex:
+            g0 = float(np.abs(_full_gradient(design, Xg, df.py_raw(), n_threads)).max(
+                initial=0.0)) or 1.0
 
         if coef_init is None:
             w = np.zeros(p)
@@ -661,7 +678,7 @@ class GreedyBCD:
                          and hasattr(self.penalty, "_zero_interval") and p > 0)
         prev_signs, tried_key, n_support_solves = None, None, 0
         ws_size = min(self.ws_start, p)
-        gap = rel = np.inf
+        gap = rel = crit = max_viol = np.inf
         for it in range(1, self.max_iter + 1):
             df.set_coef(w, b[0])  # recompute the state from scratch: no drift
             if fit_intercept:
@@ -671,9 +688,11 @@ class GreedyBCD:
             gap = primal - dual + extra
             rel = gap / f0
             max_viol = float(viol.max(initial=0.0))
+            if not convex:
+                gap = rel = np.nan
             # Once the support and its signs repeat, try the exact solution on them.
             signs = np.sign(w)
-            if (support_solve and rel > self.tol and prev_signs is not None
+            if (support_solve and convex and rel > self.tol and prev_signs is not None
                     and tried_key != signs.tobytes()
                     and np.array_equal(signs, prev_signs)
                     and _support_solve_pays(Xv, w, ws_size, last_epochs)):
@@ -701,7 +720,8 @@ class GreedyBCD:
             prev_signs = signs
             rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
                    "time": time.perf_counter() - t_start}
-            if rel <= self.tol or max_viol == 0.0:
+            crit = rel if convex else max_viol / g0
+            if crit <= self.tol or max_viol == 0.0:
                 converged = True
                 rec.update(ws_size=0, epochs=0, updates=0)
                 history.append(rec)
@@ -711,8 +731,8 @@ class GreedyBCD:
                 viol[~screen.mask] = 0.0
             # At the floating-point floor of the gap (tol too small) nothing improves:
             # stop after STALL_ROUNDS rounds without a better gap, unconverged.
-            if rel < best_rel * (1 - 1e-3):
-                best_rel, stalled = rel, 0
+            if crit < best_rel * (1 - 1e-3):
+                best_rel, stalled = crit, 0
             else:
                 stalled += 1
                 if stalled >= _STALL_ROUNDS:
@@ -781,16 +801,18 @@ class GreedyBCD:
             converged = False
 
         if not converged:
-            why = (f"the gap stopped decreasing for {_STALL_ROUNDS} iterations (tol may be "
-                   f"below the floating-point accuracy of the gap)" if stalled_out else
+            what = "relative duality gap" if convex else "relative optimality violation"
+            why = (f"the {what} stopped decreasing for {_STALL_ROUNDS} iterations (tol may "
+                   f"be below its floating-point accuracy)" if stalled_out else
                    f"after {len(history)} outer iterations; increase max_iter or max_epochs")
             warnings.warn(
-                f"GreedyBCD did not converge: relative duality gap {rel:.3e} > tol "
-                f"{self.tol:.1e}: {why}.", ConvergenceWarning, stacklevel=2)
+                f"GreedyBCD did not converge: {what} {crit:.3e} > tol {self.tol:.1e}: "
+                f"{why}.", ConvergenceWarning, stacklevel=2)
         return BCDResult(coef=w if n_out == 1 else w.reshape(p_in, n_out),
                          intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
                          n_iter=len(history), n_epochs=n_epochs, converged=converged,
-                         history=history, n_updates=n_updates,
+                         history=history, n_updates=n_updates, violation=max_viol,
+                         rel_violation=max_viol / g0 if not convex else np.nan,
                          screened=(np.flatnonzero(~screen.mask) if screen is not None
                                    else np.empty(0, dtype=np.intp)))
 

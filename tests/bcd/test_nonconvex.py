@@ -1,0 +1,147 @@
+"""MCP and SCAD: exact 1-D proximal operators, stationarity, and a global oracle on tiny
+problems (every orthant searched with L-BFGS-B)."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from scipy.optimize import minimize, minimize_scalar
+
+from sparseopt.bcd import L1, MCP, SCAD, GreedyBCD, Logistic, Quadratic
+
+
+def _p(name, x, a, g):
+    x = np.abs(x)
+    if name == "mcp":
+        return np.where(x <= g * a, a * x - x * x / (2 * g), g * a * a / 2)
+    return np.where(x <= a, a * x,
+                    np.where(x <= g * a, (2 * g * a * x - x * x - a * a) / (2 * (g - 1)),
+                             a * a * (g + 1) / 2))
+
+
+def _dp(name, x, a, g):
+    x = np.abs(x)
+    if name == "mcp":
+        return np.maximum(a - x / g, 0.0)
+    return np.where(x <= a, a, np.maximum(g * a - x, 0.0) / (g - 1))
+
+
+def _spec(name, alpha, gamma, **kw):
+    return (MCP if name == "mcp" else SCAD)(alpha, gamma, **kw)
+
+
+@pytest.mark.parametrize("name, gamma", [("mcp", 1.5), ("mcp", 3.0), ("scad", 2.5),
+                                         ("scad", 3.7)])
+def test_prox_is_the_exact_minimizer(rng, name, gamma):
+    # Any step, including steps where the 1-D problem is nonconvex (step > gamma).
+    pen = _spec(name, 0.7, gamma)._make(1)
+    for _ in range(300):
+        v = rng.normal(scale=4.0)
+        step = 10 ** rng.uniform(-2, 1.5)
+        ours = pen.py_prox(v, step, 0)
+
+        def h(x, v=v, step=step):
+            return (x - v) ** 2 / (2 * step) + _p(name, x, 0.7, gamma)
+
+        grid = np.linspace(-abs(v) - 1, abs(v) + 1, 20001)
+        x0 = grid[np.argmin(h(grid))]
+        ref = minimize_scalar(h, bracket=(x0 - 1e-3, x0, x0 + 1e-3)).x
+        assert h(ours) <= h(ref) + 1e-12 * (1 + abs(h(ref)))
+
+
+@pytest.mark.parametrize("name", ["mcp", "scad"])
+@pytest.mark.parametrize("datafit", ["quadratic", "logistic"])
+@pytest.mark.parametrize("sparse, positive, fit_intercept, weighted", [
+    (False, False, False, False), (True, False, True, True), (False, True, True, False),
+])
+def test_solution_is_stationary(rng, name, datafit, sparse, positive, fit_intercept,
+                                weighted):
+    # n > p and noisy labels: MCP/SCAD do not shrink large coefficients, so on
+    # separable data the logistic objective would have no minimizer.
+    n, p = 200, 60
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X = X * (rng.random((n, p)) < 0.3)
+    w0 = np.zeros(p)
+    w0[:6] = 2 * rng.standard_normal(6)
+    y = X @ w0 + 0.5 + 0.1 * rng.standard_normal(n)
+    df = Quadratic()
+    if datafit == "logistic":
+        y = np.where(y + 2 * rng.standard_normal(n) > np.median(y), 1.0, -1.0)
+        df = Logistic()
+    sw = rng.uniform(0.3, 2.0, n) if weighted else None
+    alpha = np.abs(X.T @ (y - y.mean())).max() / n / 10
+    pen = _spec(name, alpha, 3.0 if name == "mcp" else 3.7, positive=positive)
+    Xin = sp.csc_array(X) if sparse else X
+    res = GreedyBCD(df, pen, tol=1e-10).solve(Xin, y, sample_weight=sw,
+                                             fit_intercept=fit_intercept)
+    assert res.converged and res.rel_violation <= 1e-10
+    assert np.isnan(res.rel_gap)
+    # recompute the stationarity conditions from scratch
+    s = np.ones(n) if sw is None else sw
+    z = X @ res.coef + res.intercept
+    r = s * (z - y) if datafit == "quadratic" else -s * y / (1 + np.exp(y * z))
+    g = X.T @ r / s.sum()
+    w = res.coef
+    nz = w != 0
+    assert_allclose(g[nz], -np.sign(w[nz]) * _dp(name, w[nz], alpha, pen.gamma), atol=1e-7)
+    if positive:
+        assert w.min() >= 0
+        assert np.all(-g[~nz] <= alpha + 1e-7)
+    else:
+        assert np.all(np.abs(g[~nz]) <= alpha + 1e-7)
+    if fit_intercept:
+        assert abs(r.sum() / s.sum()) <= 1e-7
+
+
+def _global_min(name, X, y, alpha, gamma):
+    """Best objective over all orthants (bounds fix the signs; the objective is C^1
+    inside an orthant), each from two starts."""
+    n, p = X.shape
+
+    def f(w):
+        return 0.5 * np.mean((y - X @ w) ** 2) + _p(name, w, alpha, gamma).sum()
+
+    def grad(w):
+        return -X.T @ (y - X @ w) / n + np.sign(w) * _dp(name, w, alpha, gamma)
+
+    best = np.inf
+    ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    for signs in itertools.product((-1, 1), repeat=p):
+        bounds = [(0, None) if s > 0 else (None, 0) for s in signs]
+        for start in (np.zeros(p), np.where(np.sign(ls) == signs, ls, 0.0)):
+            res = minimize(f, start, jac=grad, method="L-BFGS-B", bounds=bounds,
+                           options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000})
+            best = min(best, res.fun)
+    return best, f
+
+
+@pytest.mark.parametrize("name, gamma", [("mcp", 3.0), ("mcp", 1.5), ("scad", 3.7)])
+@pytest.mark.parametrize("seed", range(3))
+def test_tiny_problems_reach_the_global_minimum(name, gamma, seed):
+    rng = np.random.default_rng(seed)
+    n, p = 40, 6
+    X = rng.standard_normal((n, p))
+    y = X @ np.array([2.0, -1.5, 0.0, 0.0, 0.8, 0.0]) + 0.3 * rng.standard_normal(n)
+    alpha = np.abs(X.T @ y).max() / n / 5
+    res = GreedyBCD(Quadratic(), _spec(name, alpha, gamma), tol=1e-12).solve(X, y)
+    best, f = _global_min(name, X, y, alpha, gamma)
+    assert res.violation <= 1e-9
+    assert f(res.coef) <= best + 1e-9
+
+
+def test_large_gamma_tends_to_the_lasso(rng):
+    X = rng.standard_normal((60, 30))
+    y = X[:, :3].sum(axis=1) + 0.1 * rng.standard_normal(60)
+    lasso = GreedyBCD(Quadratic(), L1(0.1), tol=1e-12).solve(X, y)
+    mcp = GreedyBCD(Quadratic(), MCP(0.1, 1e6), tol=1e-12).solve(X, y)
+    assert_allclose(mcp.coef, lasso.coef, atol=1e-4)
+
+
+@pytest.mark.parametrize("cls, gamma, match", [(MCP, 1.0, "gamma"), (SCAD, 2.0, "gamma"),
+                                               (MCP, 0.5, "gamma")])
+def test_bad_gamma(cls, gamma, match):
+    with pytest.raises(ValueError, match=match):
+        cls(0.1, gamma)
