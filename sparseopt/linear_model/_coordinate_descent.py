@@ -37,6 +37,20 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     def _l1_ratio(self):
         raise NotImplementedError
 
+    def _make_penalty(self):
+        return _ENetPenalty(alpha=float(self.alpha), l1_ratio=float(self._l1_ratio()),
+                            positive=self.positive)
+
+    def _warn_and_store(self, res):
+        """Convergence warning and the fitted diagnostics (convex models: the gap)."""
+        if not res.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: relative duality gap "
+                f"{res.rel_gap:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
+                f"Increase max_iter, loosen tol, or scale the features.",
+                ConvergenceWarning, stacklevel=3)
+        self.dual_gap_ = res.rel_gap
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -69,8 +83,7 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
         coef_init, intercept_init = None, 0.0
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
             coef_init, intercept_init = self.coef_, float(self.intercept_)
-        penalty = _ENetPenalty(alpha=float(self.alpha), l1_ratio=float(self._l1_ratio()),
-                               positive=self.positive)
+        penalty = self._make_penalty()
         solver = GreedyBCD(Quadratic(), penalty, selection=self.selection, tol=self.tol,
                            max_iter=self.max_iter, random_state=self.random_state,
                            n_threads=self.n_threads)
@@ -80,15 +93,9 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
             res = solver.solve(Xs, y, sample_weight=sample_weight,
                                fit_intercept=self.fit_intercept, coef_init=coef_init,
                                intercept_init=intercept_init)
-        if not res.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: relative duality gap "
-                f"{res.rel_gap:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
-                f"Increase max_iter, loosen tol, or scale the features.",
-                ConvergenceWarning, stacklevel=2)
+        self._warn_and_store(res)
         self.coef_ = res.coef.astype(X.dtype, copy=False)
         self.intercept_ = res.intercept if self.fit_intercept else 0.0
-        self.dual_gap_ = res.rel_gap
         self.n_iter_ = res.n_iter
         return self
 

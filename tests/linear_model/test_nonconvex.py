@@ -1,0 +1,83 @@
+"""MCPRegressor and SCADRegressor: against skglm, weights, positivity, warm starts."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sparseopt.linear_model import Lasso, MCPRegressor, SCADRegressor
+
+
+def _mcp_objective(X, y, coef, intercept, alpha, gamma, sw=None):
+    s = np.ones(len(y)) if sw is None else sw
+    x = np.abs(coef)
+    pen = np.where(x <= gamma * alpha, alpha * x - x * x / (2 * gamma), gamma * alpha**2 / 2)
+    return np.sum(s * (y - X @ coef - intercept) ** 2) / (2 * s.sum()) + pen.sum()
+
+
+def _problem(rng, n=200, p=500, rho=0.5):
+    from sparseopt.datasets import make_correlated_regression
+
+    X, y, _ = make_correlated_regression(n, p, rho=rho, n_informative=15,
+                                         random_state=int(rng.integers(1 << 30)))
+    return X, y
+
+
+@pytest.mark.parametrize("ratio", [5, 10])
+def test_mcp_reaches_an_objective_no_worse_than_skglm(rng, ratio):
+    # At alpha_max / 50 on this 200 x 500 design the problem has many stationary points
+    # and neither solver's is always the lower (measured over 8 seeds: ours lower on 3,
+    # higher on 5); that regime is tracked in the issue, not asserted here.
+    skglm = pytest.importorskip("skglm")
+    X, y = _problem(rng)
+    alpha = np.abs(X.T @ (y - y.mean())).max() / len(y) / ratio
+    ours = MCPRegressor(alpha=alpha, gamma=3.0, tol=1e-10).fit(X, y)
+    ref = skglm.MCPRegression(alpha=alpha, gamma=3.0, tol=1e-10, max_iter=1000).fit(X, y)
+    F = _mcp_objective(X, y, ours.coef_, ours.intercept_, alpha, 3.0)
+    F_ref = _mcp_objective(X, y, ref.coef_, ref.intercept_, alpha, 3.0)
+    assert F <= F_ref + 1e-8
+    assert ours.violation_ <= 1e-10
+
+
+@pytest.mark.parametrize("Est", [MCPRegressor, SCADRegressor])
+def test_weights_equal_repeated_rows_and_positivity(rng, Est):
+    X, y = _problem(rng, n=60, p=40)
+    sw = rng.integers(0, 3, len(y)).astype(float)
+    reps = sw.astype(int)
+    a = Est(alpha=0.05, tol=1e-12).fit(X, y, sample_weight=sw)
+    b = Est(alpha=0.05, tol=1e-12).fit(np.repeat(X, reps, axis=0), np.repeat(y, reps))
+    # A nonconvex problem may have several stationary points; from the same start the
+    # same steps are taken, so the two fits agree.
+    assert_allclose(a.coef_, b.coef_, atol=1e-6)
+    pos = Est(alpha=0.05, positive=True, tol=1e-10).fit(X, y)
+    assert pos.coef_.min() >= 0 and np.any(pos.coef_ > 0)
+
+
+def test_less_bias_than_the_lasso(rng):
+    # The point of MCP: large true coefficients are not shrunk.
+    X = rng.standard_normal((300, 50))
+    w = np.zeros(50)
+    w[:5] = 3.0
+    y = X @ w + 0.1 * rng.standard_normal(300)
+    mcp = MCPRegressor(alpha=0.3, tol=1e-10).fit(X, y)
+    lasso = Lasso(alpha=0.3, tol=1e-10).fit(X, y)
+    assert np.abs(mcp.coef_[:5] - 3.0).max() < 0.05
+    assert np.abs(lasso.coef_[:5] - 3.0).min() > 0.2
+    assert np.count_nonzero(mcp.coef_[5:]) == 0
+
+
+def test_warm_started_path(rng):
+    X, y = _problem(rng, n=100, p=200)
+    amax = np.abs(X.T @ (y - y.mean())).max() / len(y)
+    model = MCPRegressor(warm_start=True, tol=1e-8)
+    nnz = []
+    for alpha in amax * np.geomspace(1, 0.05, 8):
+        model.set_params(alpha=alpha).fit(X, y)
+        assert model.violation_ <= 1e-8
+        nnz.append(np.count_nonzero(model.coef_))
+    assert nnz[0] == 0 and nnz[-1] > 5
+
+
+@pytest.mark.parametrize("Est, gamma", [(MCPRegressor, 1.0), (SCADRegressor, 2.0)])
+def test_bad_gamma(Est, gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        Est(alpha=0.1, gamma=gamma).fit(np.eye(3), np.ones(3))
