@@ -1,4 +1,4 @@
-"""Sparse (L1 / elastic-net) binary logistic regression on the BCD engine."""
+"""Sparse (L1 / elastic-net) logistic regression, binary and multinomial, on the BCD engine."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..bcd import ElasticNet as _ENetPenalty
-from ..bcd import GreedyBCD, Logistic
+from ..bcd import GreedyBCD, Logistic, Multinomial
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval, StrOptions, _fit_context
 from ._base import _check_predict_input
@@ -21,18 +21,25 @@ __all__ = ["SparseLogisticRegression"]
 
 
 class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
-    r"""Binary logistic regression with an L1 or elastic-net penalty.
+    r"""Logistic regression with an L1 or elastic-net penalty, binary or multinomial.
 
-    Minimizes, as :class:`sklearn.linear_model.LogisticRegression` does,
+    For two classes it minimizes, as :class:`sklearn.linear_model.LogisticRegression`
+    does,
 
     .. math::
 
         C \sum_i s_i \log\left(1 + e^{-y_i (x_i^\top w + b)}\right)
         + \rho \|w\|_1 + \frac{1 - \rho}{2}\|w\|_2^2, \qquad y_i \in \{-1, +1\},
 
-    (``penalty="l1"`` is :math:`\rho = 1`) with an unpenalized intercept :math:`b`. The
-    solver is :class:`sparseopt.bcd.GreedyBCD` with proximal Newton updates on working
-    sets; it stops on the relative duality gap of the equivalent problem
+    (``penalty="l1"`` is :math:`\rho = 1`) with an unpenalized intercept :math:`b`. For
+    :math:`K > 2` classes it fits the true multinomial model (not one-vs-rest), as
+    scikit-learn does: the softmax cross-entropy
+    :math:`C \sum_i s_i (\log \sum_k e^{x_i^\top w_k + b_k} - x_i^\top w_{y_i} - b_{y_i})`
+    plus the penalty on every entry of :math:`W`, with unpenalized intercepts. The
+    solver is :class:`sparseopt.bcd.GreedyBCD` (proximal Newton on working sets for two
+    classes, coordinate descent on the :math:`pK` coefficients with the
+    :class:`~sparseopt.bcd.Multinomial` datafit otherwise); it stops on the relative
+    duality gap of the equivalent problem
     :math:`\frac{1}{S}\sum_i s_i \ell_i + \frac{1}{CS}(\ldots)`, :math:`S = \sum_i s_i`.
 
     Parameters
@@ -56,12 +63,15 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The two class labels; the second is the positive class.
-    coef_ : ndarray of shape (1, n_features)
-        Coefficients.
-    intercept_ : ndarray of shape (1,)
-        Intercept.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels; with two classes the second is the positive class.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients (one row for two classes, one per class otherwise). With the L1
+        penalty and an even number of classes a row of the multinomial coefficients is
+        unique only up to a constant; the objective is unique.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (centred to sum to zero in the multinomial case, which leaves the
+        probabilities unchanged).
     dual_gap_ : float
         Relative duality gap at the solution.
     n_iter_ : ndarray of shape (1,)
@@ -74,11 +84,6 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
     See Also
     --------
     sparseopt.bcd.GreedyBCD : The engine.
-
-    Notes
-    -----
-    Only binary targets are supported for now; multinomial L1 logistic regression is
-    planned.
 
     Examples
     --------
@@ -123,7 +128,7 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Two-class targets.
+            Class labels (two or more classes).
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative sample weights.
 
@@ -137,12 +142,7 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr", "coo"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ValueError(
-                f"Only binary classification is supported. The type of the target is "
-                f"{y_type}: y must hold exactly 2 classes (multinomial L1 logistic "
-                f"regression is planned), got {len(np.unique(y))}.")
+        type_of_target(y, input_name="y", raise_unknown=True)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold samples of 2 classes to fit a classifier; got 1 "
@@ -151,8 +151,10 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
         S = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
-        y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
         rho = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
+        if len(self.classes_) > 2:
+            return self._fit_multinomial(X, y, sample_weight, S, rho)
+        y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
         coef_init, intercept_init = None, 0.0
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, X.shape[1]):
             coef_init, intercept_init = self.coef_.ravel(), float(self.intercept_[0])
@@ -163,12 +165,7 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
             res = solver.solve(X.tocsc() if sp.issparse(X) else X, y_pm,
                                sample_weight=sample_weight, fit_intercept=self.fit_intercept,
                                coef_init=coef_init, intercept_init=intercept_init)
-        if not res.converged:
-            warnings.warn(
-                f"SparseLogisticRegression did not converge: relative duality gap "
-                f"{res.rel_gap:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
-                f"Increase max_iter, loosen tol, or scale the features.",
-                ConvergenceWarning, stacklevel=2)
+        self._warn(res)
         self.coef_ = res.coef.astype(X.dtype, copy=False)[None, :]
         self.intercept_ = np.array([res.intercept if self.fit_intercept else 0.0],
                                    dtype=X.dtype)
@@ -176,8 +173,52 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = np.array([res.n_iter])
         return self
 
+    def _fit_multinomial(self, X, y, sample_weight, S, rho):
+        K, p = len(self.classes_), X.shape[1]
+        codes = np.searchsorted(self.classes_, y).astype(np.float64)
+        # The K intercepts are the coefficients of a column of ones, left unpenalized
+        # (feature-major layout: feature j holds coordinates j K .. j K + K - 1).
+        Xa = X
+        if self.fit_intercept:
+            ones = np.ones((X.shape[0], 1), dtype=X.dtype)
+            Xa = sp.hstack([X, ones], format="csc") if sp.issparse(X) else np.hstack([X, ones])
+        elif sp.issparse(X):
+            Xa = X.tocsc()
+        n_feat = Xa.shape[1]
+        weights = np.ones(n_feat * K)
+        if self.fit_intercept:
+            weights[p * K:] = 0.0
+        coef_init = None
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (K, p):
+            coef_init = self.coef_.T.astype(np.float64)
+            if self.fit_intercept:
+                coef_init = np.vstack([coef_init, self.intercept_[None, :]])
+        solver = GreedyBCD(Multinomial(),
+                           _ENetPenalty(alpha=1.0 / (self.C * S), l1_ratio=rho,
+                                        weights=weights),
+                           tol=self.tol, max_iter=self.max_iter, n_threads=self.n_threads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = solver.solve(Xa, codes, sample_weight=sample_weight, coef_init=coef_init)
+        self._warn(res)
+        W = res.coef  # (n_feat, K)
+        b = W[p] - W[p].mean() if self.fit_intercept else np.zeros(K)
+        self.coef_ = np.ascontiguousarray(W[:p].T).astype(X.dtype, copy=False)
+        self.intercept_ = b.astype(X.dtype, copy=False)
+        self.dual_gap_ = res.rel_gap
+        self.n_iter_ = np.array([res.n_iter])
+        return self
+
+    def _warn(self, res):
+        if not res.converged:
+            warnings.warn(
+                f"SparseLogisticRegression did not converge: relative duality gap "
+                f"{res.rel_gap:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
+                f"Increase max_iter, loosen tol, or scale the features.",
+                ConvergenceWarning, stacklevel=3)
+
     def decision_function(self, X):
-        """Signed distance to the separating hyperplane, ``X @ coef_.T + intercept_``.
+        """Scores ``X @ coef_.T + intercept_``.
 
         Parameters
         ----------
@@ -186,11 +227,12 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,)
-            Positive for the class ``classes_[1]``.
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Two classes: positive for ``classes_[1]``. More: one column per class.
         """
         X = _check_predict_input(self, X)
-        return np.asarray(X @ self.coef_[0]).ravel() + self.intercept_[0]
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores.ravel() if self.coef_.shape[0] == 1 else scores
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -202,10 +244,12 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, 2)
-            Probabilities of ``classes_[0]`` and ``classes_[1]``.
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes, in the order of ``classes_``.
         """
         d = self.decision_function(X)
+        if d.ndim == 2:
+            return np.exp(d - np.logaddexp.reduce(d, axis=1, keepdims=True))
         p1 = 0.5 * (1.0 + np.tanh(0.5 * d))  # the logistic function, without overflow
         return np.column_stack([1.0 - p1, p1])
 
@@ -219,10 +263,12 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        log_proba : ndarray of shape (n_samples, 2)
-            Log-probabilities of the two classes.
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities of the classes.
         """
         d = self.decision_function(X)
+        if d.ndim == 2:
+            return d - np.logaddexp.reduce(d, axis=1, keepdims=True)
         return np.column_stack([-np.logaddexp(0.0, d), -np.logaddexp(0.0, -d)])
 
     def predict(self, X):
@@ -236,13 +282,16 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            ``classes_[1]`` where the decision function is positive, else ``classes_[0]``.
+            The most probable class (two classes: ``classes_[1]`` where the decision
+            function is positive).
         """
         check_is_fitted(self)
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        d = self.decision_function(X)
+        if d.ndim == 2:
+            return self.classes_[np.argmax(d, axis=1)]
+        return self.classes_[(d > 0).astype(int)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.classifier_tags.multi_class = False
         return tags
