@@ -1,5 +1,7 @@
 # Datafits f(z) with z = X w + b: the smooth part of the objective.
-from sparseopt.bcd._design cimport CSCDesign, Design, KronDesign
+from libc.stdint cimport int32_t
+
+from sparseopt.bcd._design cimport CSCDesign, DenseDesign, Design, KronDesign
 
 
 cdef class Datafit:
@@ -17,6 +19,8 @@ cdef class Datafit:
     # is below curvature * X^T diag(s) X / S
     cdef double curvature(self) noexcept nogil
     cdef void reset(self, const double *w, double b) noexcept nogil
+    # bring raw up to date (datafits that update it lazily); call before reading raw
+    cdef void sync(self) noexcept nogil
     cdef double value(self) noexcept nogil
     cdef double grad_j(self, Py_ssize_t j) noexcept nogil
     cdef void update_j(self, Py_ssize_t j, double delta) noexcept nogil
@@ -52,9 +56,16 @@ cdef class Huber(PointwiseDatafit):
 
 
 cdef class Multinomial(Datafit):
-    # on a KronDesign: z and raw have length n K (class-major), y is the one-hot matrix
+    # on a KronDesign: z and raw have length n K (class-major), y is the one-hot matrix.
+    # A coordinate update changes one class's scores: lse (log-sum-exp per sample) is
+    # updated in O(rows of the column), and raw only on sync().
     cdef Py_ssize_t K
     cdef Py_ssize_t nb
     cdef CSCDesign csc               # the base design when it is sparse, else None
+    cdef DenseDesign dense           # the base design when it is dense, else None
+    cdef double[::1] lse
+    cdef int32_t[::1] label
+    cdef bint raw_stale
     cdef void _refresh_sample(self, Py_ssize_t i) noexcept nogil
     cdef double _lse(self, Py_ssize_t i, const double *dz, double t) noexcept nogil
+    cdef inline void _move_score(self, Py_ssize_t i, Py_ssize_t k, double dz) noexcept nogil

@@ -3,7 +3,7 @@
 # coordinate gradient is one column dot product: grad_j = x_j . raw.
 from libc.math cimport exp, fabs, log, log1p
 
-from sparseopt.bcd._design cimport CSCDesign, Design, KronDesign
+from sparseopt.bcd._design cimport CSCDesign, DenseDesign, Design, KronDesign
 
 import numpy as np
 
@@ -49,6 +49,9 @@ cdef class Datafit:
         return 1.0
 
     cdef void reset(self, const double *w, double b) noexcept nogil:
+        pass
+
+    cdef void sync(self) noexcept nogil:
         pass
 
     cdef double value(self) noexcept nogil:
@@ -98,6 +101,8 @@ cdef class Datafit:
 
     def py_raw(self):
         """df/dz as a numpy view (no copy): valid until the next update."""
+        with nogil:
+            self.sync()
         return np.asarray(self.raw)
 
     def py_dual_value(self, double t):
@@ -373,6 +378,10 @@ cdef class Multinomial(Datafit):
     Works on a KronDesign: coordinate c = j K + k is W[j, k]; z, raw and the one-hot y
     are stored class-major (index k n + i). The Hessian of the softmax loss is below
     (1/2) I per sample (Boehning), so the coordinate bounds use curvature 1/2.
+
+    An update of W[j, k] moves the scores of class k only, so the per-sample
+    log-sum-exp is updated in O(1) per row of column j and a coordinate gradient is
+    computed from z and it directly; raw (all K classes) is rebuilt only on sync().
     """
 
     def __init__(self, KronDesign X, const double[::1] y, sample_weight=None):
@@ -381,11 +390,19 @@ cdef class Multinomial(Datafit):
         self.nb = X.base.n_samples
         self.S /= self.K  # the weights are tiled over the K classes
         self.exact_hessian_diag = False  # the softmax couples the classes of a sample
-        cdef Py_ssize_t c
+        cdef Py_ssize_t c, i, k
         cdef const double *s = NULL if self.unit_weights else &self.sw[0]
         for c in range(X.n_features):
             self.lipschitz[c] = 0.5 * X.col_sqnorm(c, s) / self.S if self.nb else 0.0
         self.csc = X.base if isinstance(X.base, CSCDesign) else None
+        self.dense = X.base if isinstance(X.base, DenseDesign) else None
+        self.lse = np.zeros(self.nb)
+        self.label = np.zeros(self.nb, dtype=np.int32)
+        for i in range(self.nb):
+            for k in range(self.K):
+                if y[k * self.nb + i] != 0.0:
+                    self.label[i] = <int32_t>k
+        self.raw_stale = False
 
     cdef double curvature(self) noexcept nogil:
         return 0.5
@@ -406,9 +423,29 @@ cdef class Multinomial(Datafit):
     cdef void _refresh_sample(self, Py_ssize_t i) noexcept nogil:
         cdef Py_ssize_t k, n = self.nb
         cdef double lse = self._lse(i, NULL, 0.0)
+        self.lse[i] = lse
         for k in range(self.K):
             self.raw[k * n + i] = self.sw[k * n + i] * (
                 exp(self.z[k * n + i] - lse) - self.y[k * n + i]) / self.S
+
+    cdef void sync(self) noexcept nogil:
+        cdef Py_ssize_t i
+        if self.raw_stale:
+            for i in range(self.nb):
+                self._refresh_sample(i)
+            self.raw_stale = False
+
+    cdef inline void _move_score(self, Py_ssize_t i, Py_ssize_t k, double dz) noexcept nogil:
+        # z_ik += dz, and lse_i follows: lse' = lse + log1p(e^{z'-lse} - e^{z-lse}),
+        # recomputed from scratch when the sum loses most of its mass (cancellation).
+        cdef Py_ssize_t idx = k * self.nb + i
+        cdef double old = self.z[idx], lse = self.lse[i], t
+        self.z[idx] = old + dz
+        t = exp(old + dz - lse) - exp(old - lse)
+        if t > -0.5:
+            self.lse[i] = lse + log1p(t)
+        else:
+            self.lse[i] = self._lse(i, NULL, 0.0)
 
     cdef void reset(self, const double *w, double b) noexcept nogil:
         cdef Py_ssize_t i, c
@@ -419,58 +456,87 @@ cdef class Multinomial(Datafit):
                 self.X.col_axpy(c, w[c], &self.z[0])
         for i in range(self.nb):
             self._refresh_sample(i)
+        self.raw_stale = False
+
+    cdef double grad_j(self, Py_ssize_t c) noexcept nogil:
+        # sum_i x_ij s_i (p_ik - y_ik) / S, from z and lse
+        cdef Py_ssize_t j = c // self.K, k = c % self.K, n = self.nb, i, q
+        cdef double acc = 0.0, x
+        if not self.raw_stale:
+            return self.X.col_dot(c, &self.raw[0])
+        if self.csc is not None:
+            if self.csc.idx64:
+                for q in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
+                    i = self.csc.indices64[q]
+                    acc += self.csc.data[q] * self.sw[i] * (
+                        exp(self.z[k * n + i] - self.lse[i]) - self.y[k * n + i])
+            else:
+                for q in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
+                    i = self.csc.indices32[q]
+                    acc += self.csc.data[q] * self.sw[i] * (
+                        exp(self.z[k * n + i] - self.lse[i]) - self.y[k * n + i])
+        else:
+            for i in range(n):
+                x = self.dense.X[i, j]
+                if x != 0.0:
+                    acc += x * self.sw[i] * (
+                        exp(self.z[k * n + i] - self.lse[i]) - self.y[k * n + i])
+        return acc / self.S
 
     cdef void update_j(self, Py_ssize_t c, double delta) noexcept nogil:
-        cdef Py_ssize_t p, i, j = c // self.K
-        self.X.col_axpy(c, delta, &self.z[0])
-        if self.csc is not None:  # only the rows of column j changed
+        cdef Py_ssize_t j = c // self.K, k = c % self.K, i, q
+        if self.csc is not None:
             if self.csc.idx64:
-                for p in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
-                    self._refresh_sample(self.csc.indices64[p])
+                for q in range(self.csc.indptr64[j], self.csc.indptr64[j + 1]):
+                    self._move_score(self.csc.indices64[q], k, delta * self.csc.data[q])
             else:
-                for p in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
-                    self._refresh_sample(self.csc.indices32[p])
+                for q in range(self.csc.indptr32[j], self.csc.indptr32[j + 1]):
+                    self._move_score(self.csc.indices32[q], k, delta * self.csc.data[q])
         else:
             for i in range(self.nb):
-                self._refresh_sample(i)
+                if self.dense.X[i, j] != 0.0:
+                    self._move_score(i, k, delta * self.dense.X[i, j])
+        self.raw_stale = True
 
     cdef double value(self) noexcept nogil:
-        return self.value_along(NULL, 0.0)
+        cdef Py_ssize_t i, n = self.nb
+        cdef double acc = 0.0
+        for i in range(n):
+            if self.sw[i] > 0.0:
+                acc += self.sw[i] * (self.lse[i] - self.z[self.label[i] * n + i])
+        return acc / self.S
 
     cdef double dual_value(self, double t) noexcept nogil:
         # -f*(-theta) for theta = -t raw: (1/S) sum_i s_i H(q_i), the entropy of
         # q_i = t p_i + (1 - t) y_i, which lies in the simplex for t in [0, 1].
         cdef Py_ssize_t i, k, n = self.nb
-        cdef double acc = 0.0, lse, q
+        cdef double acc = 0.0, q
         for i in range(n):
             if self.sw[i] <= 0.0:
                 continue
-            lse = self._lse(i, NULL, 0.0)
             for k in range(self.K):
-                q = t * exp(self.z[k * n + i] - lse) + (1.0 - t) * self.y[k * n + i]
+                q = t * exp(self.z[k * n + i] - self.lse[i]) + (1.0 - t) * self.y[k * n + i]
                 acc -= self.sw[i] * _xlogx(q)
         return acc / self.S
 
     cdef void hessian_diag(self, double *h) noexcept nogil:
         cdef Py_ssize_t i, k, n = self.nb
-        cdef double lse, q
+        cdef double q
         for i in range(n):
-            lse = self._lse(i, NULL, 0.0)
             for k in range(self.K):
-                q = exp(self.z[k * n + i] - lse)
+                q = exp(self.z[k * n + i] - self.lse[i])
                 h[k * n + i] = self.sw[k * n + i] * q * (1.0 - q) / self.S
 
     cdef double value_along(self, const double *dz, double t) noexcept nogil:
         cdef Py_ssize_t i, k, n = self.nb
         cdef double acc = 0.0, lin
+        if dz == NULL:
+            return self.value()
         for i in range(n):
             if self.sw[i] <= 0.0:
                 continue
-            lin = 0.0
-            for k in range(self.K):
-                if self.y[k * n + i] != 0.0:
-                    lin += self.y[k * n + i] * (self.z[k * n + i]
-                                                + (t * dz[k * n + i] if dz != NULL else 0.0))
+            k = self.label[i]
+            lin = self.z[k * n + i] + t * dz[k * n + i]
             acc += self.sw[i] * (self._lse(i, dz, t) - lin)
         return acc / self.S
 
@@ -480,3 +546,4 @@ cdef class Multinomial(Datafit):
             self.z[i] += t * dz[i]
         for i in range(self.nb):
             self._refresh_sample(i)
+        self.raw_stale = False

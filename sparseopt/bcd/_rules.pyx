@@ -233,6 +233,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
         for a in range(m):
             wk.perm[a] = <int32_t>a
         # the gradient on the working set (df/dz is current on entry)
+        df.sync()
         df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
         if fit_intercept:
             gint = df.grad_intercept()
@@ -243,6 +244,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                 if it % epoch_len == 0:
                     # once per epoch: the violation over the working set
                     if not gram_grad and it > 0:
+                        df.sync()
                         df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
                         if fit_intercept:
                             gint = df.grad_intercept()
@@ -272,6 +274,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                         delta = -df.grad_intercept() / df.intercept_lipschitz()
                         df.update_intercept(delta)
                         b[0] += delta
+                    df.sync()
                     df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
                     if fit_intercept:
                         gint = df.grad_intercept()
@@ -396,6 +399,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                     df.update_intercept(delta)
                 b[0] += delta
             if not gram_grad and not cheap and not sparse_grad:
+                df.sync()
                 df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
                 if fit_intercept:
                     gint = df.grad_intercept()

@@ -24,7 +24,7 @@ from ..utils.validation import check_array, check_scalar, check_sparse
 from ._design import CSCDesign, DenseDesign
 from ._rules import RULES, UPDATES, greedy_bcd
 from ._solver import cd_epochs, cd_epochs_gram, polish_intercept, prox_newton
-from .datafits import Datafit, Logistic, Quadratic
+from .datafits import Datafit, Logistic, Multinomial, Quadratic
 from .penalties import Penalty
 
 __all__ = ["BCDResult", "GreedyBCD", "duality_gap"]
@@ -447,8 +447,10 @@ class GreedyBCD:
         Lipschitz bounds (exact minimization for least squares), accelerated by Anderson
         extrapolation, and "newton" takes proximal Newton steps on the whole working set
         (its second-order model minimized by coordinate descent, then a line search);
-        "auto" uses "newton" for the logistic datafit and "coordinate" otherwise. With
-        blocks or greedy rules, "gradient" (or "coordinate") takes one proximal gradient
+        "auto" uses "newton" for the logistic and multinomial datafits (switching to
+        "coordinate" for the multinomial one if Newton stops making progress: its model
+        keeps only the diagonal of the softmax Hessian) and "coordinate" otherwise.
+        With blocks or greedy rules, "gradient" (or "coordinate") takes one proximal gradient
         step with the block's bound (:math:`L_b`, or :math:`d_i` per coordinate for
         "gsd"), and "newton" (the default for "auto") minimizes the block's quadratic
         model with the Hessian bound matrix exactly: the exact block minimizer for
@@ -624,7 +626,7 @@ class GreedyBCD:
         plain = (self.selection in _SELECTIONS and self.block_size == 1
                  and self.blocks != "variable")
         newton = plain and (self.update == "newton" or (
-            self.update == "auto" and isinstance(self.datafit, Logistic)))
+            self.update == "auto" and isinstance(self.datafit, (Logistic, Multinomial))))
         block_update = UPDATES["gradient" if self.update in ("coordinate", "gradient")
                                else "newton"]
         seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
@@ -733,6 +735,8 @@ class GreedyBCD:
             # stop after STALL_ROUNDS rounds without a better gap, unconverged.
             if crit < best_rel * (1 - 1e-3):
                 best_rel, stalled = crit, 0
+            elif newton and self.update == "auto" and not df.exact_hessian_diag:
+                newton, stalled = False, 0  # the diagonal model is exhausted: plain CD
             else:
                 stalled += 1
                 if stalled >= _STALL_ROUNDS:
