@@ -200,6 +200,53 @@ def _multinomial_case(quick):
                            "found; max rel. diff compares predicted probabilities")
 
 
+def _mcp_case(name, make_data, ratio, gamma=3.0):
+    """MCP regression against skglm's MCPRegression, both at tol=1e-8 on their own
+    stationarity criteria: a nonconvex problem, so the objectives reached (shown) differ
+    as well as the times; there is no common target to sweep to."""
+    def make():
+        X, y = make_data()
+        alpha = float(np.max(np.abs(X.T @ y)) / X.shape[0] / ratio)
+        return X, y, alpha
+
+    def objective(X, y, coef, alpha):
+        x = np.abs(coef)
+        pen = np.where(x <= gamma * alpha, alpha * x - x * x / (2 * gamma),
+                       gamma * alpha * alpha / 2)
+        return 0.5 * np.mean((y - X @ coef) ** 2) + pen.sum()
+
+    def ours(alpha):
+        from . import MCPRegressor
+
+        return MCPRegressor(alpha=alpha, gamma=gamma, tol=1e-8, fit_intercept=False)
+
+    def skglm(alpha):
+        from skglm import MCPRegression
+
+        return MCPRegression(alpha=alpha, gamma=gamma, tol=1e-8, fit_intercept=False,
+                             max_iter=1000)
+
+    contenders = []
+    for label, mk, is_ours in (("sparseopt", ours, True), ("skglm", skglm, False)):
+        c = Contender(label, fn=None, ours=is_ours)
+
+        def prepare(data, c=c, mk=mk):
+            X, y, alpha = data
+            coef = np.ravel(_quiet_fit(mk(alpha), X, y).coef_)
+            c.detail = f"objective {objective(X, y, coef, alpha):.8g}"
+            return X, y, alpha
+
+        def fn(inputs, mk=mk):
+            X, y, alpha = inputs
+            return np.ravel(_quiet_fit(mk(alpha), X, y).coef_).copy()
+
+        c.prepare, c.fn = prepare, fn
+        contenders.append(c)
+    return BenchCase(f"MCP {name} alpha_max/{ratio}", make, contenders, baseline="skglm",
+                     notes="MCP (gamma=3): both at tol=1e-8 on their own stationarity "
+                           "criterion; a nonconvex problem, so compare the objectives too")
+
+
 def benchmarks(quick: bool = False):
     from ..datasets import (
         load_diabetes_polynomial,
@@ -239,6 +286,12 @@ def benchmarks(quick: bool = False):
     cases.append(_logreg_case(f"dense Toeplitz {'300x1500' if quick else '1000x5000'}",
                               logistic_data, 10))
     cases.append(_multinomial_case(quick))
+    for r in ratios:
+        cases.append(_mcp_case(f"dense Toeplitz {'300x1500' if quick else '1000x5000'}",
+                               dense, r))
+    for d in polys:
+        cases.append(_mcp_case(f"diabetes poly{d}", lambda d=d: load_diabetes_polynomial(d),
+                               20))
     cases[0].notes = (f"time to relative duality gap {TARGET:g} by the shared formula "
                       "(sparseopt.bcd.duality_gap); each solver's own tol is swept "
                       f"{TOLS[0]:g}..{TOLS[-1]:g} and the loosest that reaches it is timed "
