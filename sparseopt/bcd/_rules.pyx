@@ -163,6 +163,14 @@ cdef class _Work:
         free(self.buf)
 
 
+cdef inline double _refresh_gradient(Datafit df, const int32_t *ws, Py_ssize_t m, double *g,
+                                    int n_threads, bint fit_intercept) noexcept nogil:
+    """g = X_ws^T df/dz from the datafit's state; returns the intercept's gradient."""
+    df.sync()
+    df.X.cols_dot(&df.raw[0], ws, m, g, n_threads)
+    return df.grad_intercept() if fit_intercept else 0.0
+
+
 def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                const int32_t[::1] ws, B, xbar, const int32_t[::1] block_ptr,
                const int32_t[::1] block_idx, const double[::1] block_L,
@@ -233,10 +241,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
         for a in range(m):
             wk.perm[a] = <int32_t>a
         # the gradient on the working set (df/dz is current on entry)
-        df.sync()
-        df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
-        if fit_intercept:
-            gint = df.grad_intercept()
+        gint = _refresh_gradient(df, &ws[0], m, g, n_threads, fit_intercept)
         while it < max_updates:
             # ---- selection --------------------------------------------------------
             nsel = 0
@@ -244,10 +249,8 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                 if it % epoch_len == 0:
                     # once per epoch: the violation over the working set
                     if not gram_grad and it > 0:
-                        df.sync()
-                        df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
-                        if fit_intercept:
-                            gint = df.grad_intercept()
+                        gint = _refresh_gradient(df, &ws[0], m, g, n_threads,
+                                                 fit_intercept)
                     viol = fabs(gint) if fit_intercept else 0.0
                     for a in range(m):
                         viol = fmax(viol, pen.subdiff_dist(wp[ws[a]], g[a], ws[a]))
@@ -274,10 +277,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                         delta = -df.grad_intercept() / df.intercept_lipschitz()
                         df.update_intercept(delta)
                         b[0] += delta
-                    df.sync()
-                    df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
-                    if fit_intercept:
-                        gint = df.grad_intercept()
+                    gint = _refresh_gradient(df, &ws[0], m, g, n_threads, fit_intercept)
                 viol = fabs(gint) if fit_intercept else 0.0
                 for a in range(m):
                     s[a] = pen.subdiff_dist(wp[ws[a]], g[a], ws[a])
@@ -399,10 +399,7 @@ def greedy_bcd(Datafit df, Penalty pen, double[::1] w, double[::1] b,
                     df.update_intercept(delta)
                 b[0] += delta
             if not gram_grad and not cheap and not sparse_grad:
-                df.sync()
-                df.X.cols_dot(&df.raw[0], &ws[0], m, g, n_threads)
-                if fit_intercept:
-                    gint = df.grad_intercept()
+                gint = _refresh_gradient(df, &ws[0], m, g, n_threads, fit_intercept)
             it += 1
         if gram_grad:
             df.reset(wp, b[0])  # df/dz was not maintained: rebuild it once

@@ -123,22 +123,16 @@ cdef bint _solve_small(double *A, double *x, int K) noexcept nogil:
     return True
 
 
-cdef bint _anderson(Datafit df, Penalty pen, double *w, double *b, const int32_t *ws,
-                    Py_ssize_t m, double *hist, int K, bint fit_intercept) noexcept nogil:
-    """Try the Anderson extrapolation of the last K+1 iterates stored in hist; keep it only
-    if it lowers the objective.  hist holds K+1 rows of (w[ws], b) of length m + 1."""
-    cdef Py_ssize_t k, i, mm = m + 1
+cdef bint _extrapolate(const double *hist, int K, Py_ssize_t mm, double *U,
+                       double *x) noexcept nogil:
+    """Anderson extrapolation of the K+1 rows of hist (length mm each, oldest first)
+    into x: with U_k = h_{k+1} - h_k, c = argmin ||U c|| s.t. sum c = 1, and
+    x = sum_k c_k h_{k+1}. U is scratch (K x mm). Returns False if it is ill-posed."""
+    cdef Py_ssize_t k, i
     cdef double C[MAX_ANDERSON * MAX_ANDERSON]
     cdef double c[MAX_ANDERSON]
-    cdef double s, acc, d, f_old, f_new
+    cdef double s, acc
     cdef int a, bb
-    cdef double *U = <double *>malloc(K * mm * sizeof(double))
-    cdef double *x = <double *>malloc(mm * sizeof(double))
-    if U == NULL or x == NULL:
-        free(U)
-        free(x)
-        return False
-    # U_k = x_{k+1} - x_k ; C = U^T U ; solve C c = 1 ; normalise c to sum 1
     for k in range(K):
         for i in range(mm):
             U[k * mm + i] = hist[(k + 1) * mm + i] - hist[k * mm + i]
@@ -150,21 +144,39 @@ cdef bint _anderson(Datafit df, Penalty pen, double *w, double *b, const int32_t
             C[a * K + bb] = acc
             C[bb * K + a] = acc
         c[a] = 1.0
-    free(U)
     if not _solve_small(C, c, K):
-        free(x)
         return False
     s = 0.0
     for a in range(K):
         s += c[a]
     if s == 0.0:
-        free(x)
         return False
     for i in range(mm):
         acc = 0.0
         for a in range(K):
             acc += c[a] * hist[(a + 1) * mm + i]
         x[i] = acc / s
+    return True
+
+
+cdef bint _anderson(Datafit df, Penalty pen, double *w, double *b, const int32_t *ws,
+                    Py_ssize_t m, double *hist, int K, bint fit_intercept) noexcept nogil:
+    """Try the Anderson extrapolation of the last K+1 iterates stored in hist; keep it only
+    if it lowers the objective.  hist holds K+1 rows of (w[ws], b) of length m + 1."""
+    cdef Py_ssize_t k, mm = m + 1
+    cdef double d, f_old, f_new
+    cdef bint ok
+    cdef double *U = <double *>malloc(K * mm * sizeof(double))
+    cdef double *x = <double *>malloc(mm * sizeof(double))
+    if U == NULL or x == NULL:
+        free(U)
+        free(x)
+        return False
+    ok = _extrapolate(hist, K, mm, U, x)
+    free(U)
+    if not ok:
+        free(x)
+        return False
     f_old = _ws_objective(df, pen, w, ws, m)
     # move to the extrapolated point
     for k in range(m):
@@ -424,7 +436,7 @@ def cd_epochs_gram(Penalty pen, double[::1] w, double[::1] b, const int32_t[::1]
     """
     cdef Py_ssize_t m = ws.shape[0], mm = m + 1, k, r, i, a, c
     cdef int epoch = 0, n_acc = 0, K = min(max(anderson, 0), MAX_ANDERSON), filled = 0
-    cdef double viol = -1.0, L, old, new, d, qint = 0.0, f_old, f_new, s, acc
+    cdef double viol = -1.0, L, old, new, d, qint = 0.0, f_old, f_new, acc
     cdef uint64_t state = seed_state(seed)
     cdef const double[::1] xb = xbar if fit_intercept else np.zeros(max(m, 1))
     wl_a = np.asarray(w)[np.asarray(ws)].copy() if m else np.zeros(1)
@@ -435,8 +447,6 @@ def cd_epochs_gram(Penalty pen, double[::1] w, double[::1] b, const int32_t[::1]
     x_a = np.zeros(mm)
     cdef double[::1] wl = wl_a, q = q_a, xv = x_a
     cdef double gi = gint
-    cdef double C[MAX_ANDERSON * MAX_ANDERSON]
-    cdef double cc[MAX_ANDERSON]
     cdef double *hist = NULL
     cdef double *U = NULL
     if m == 0 and not fit_intercept:
@@ -487,43 +497,22 @@ def cd_epochs_gram(Penalty pen, double[::1] w, double[::1] b, const int32_t[::1]
                 filled += 1
                 if filled == K + 1:
                     filled = 0
-                    # Anderson: c = argmin ||U c|| s.t. sum c = 1, U the last K differences
-                    for k in range(K):
-                        for i in range(mm):
-                            U[k * mm + i] = hist[(k + 1) * mm + i] - hist[k * mm + i]
-                    for k in range(K):
-                        for c in range(k, K):
-                            acc = 0.0
-                            for i in range(mm):
-                                acc += U[k * mm + i] * U[c * mm + i]
-                            C[k * K + c] = acc
-                            C[c * K + k] = acc
-                        cc[k] = 1.0
-                    if _solve_small(C, cc, K):
-                        s = 0.0
-                        for k in range(K):
-                            s += cc[k]
-                        if s != 0.0:
-                            for i in range(mm):
-                                acc = 0.0
-                                for k in range(K):
-                                    acc += cc[k] * hist[(k + 1) * mm + i]
-                                xv[i] = acc / s
-                            for a in range(m):
-                                xv[a] = pen.prox(xv[a], 0.0, ws[a])
-                            if not fit_intercept:
-                                xv[m] = b[0]
-                            f_old = _gram_objective(pen, &wl[0], &g[0], &q[0], b[0], gi,
-                                                    qint, &ws[0], m)
-                            _gram_move(&wl[0], &g[0], &gi, &b[0], B, &xb[0], &xv[0], m,
-                                       fit_intercept)
-                            f_new = _gram_objective(pen, &wl[0], &g[0], &q[0], b[0], gi,
-                                                    qint, &ws[0], m)
-                            if f_new < f_old:
-                                n_acc += 1
-                            else:  # back to the last iterate (the newest row of hist)
-                                _gram_move(&wl[0], &g[0], &gi, &b[0], B, &xb[0],
-                                           &hist[K * mm], m, fit_intercept)
+                    if _extrapolate(hist, K, mm, U, &xv[0]):
+                        for a in range(m):
+                            xv[a] = pen.prox(xv[a], 0.0, ws[a])
+                        if not fit_intercept:
+                            xv[m] = b[0]
+                        f_old = _gram_objective(pen, &wl[0], &g[0], &q[0], b[0], gi,
+                                                qint, &ws[0], m)
+                        _gram_move(&wl[0], &g[0], &gi, &b[0], B, &xb[0], &xv[0], m,
+                                   fit_intercept)
+                        f_new = _gram_objective(pen, &wl[0], &g[0], &q[0], b[0], gi,
+                                                qint, &ws[0], m)
+                        if f_new < f_old:
+                            n_acc += 1
+                        else:  # back to the last iterate (the newest row of hist)
+                            _gram_move(&wl[0], &g[0], &gi, &b[0], B, &xb[0],
+                                       &hist[K * mm], m, fit_intercept)
             if epoch % check_every == 0 or epoch == max_epochs:
                 viol = fabs(gi) if fit_intercept else 0.0
                 for a in range(m):

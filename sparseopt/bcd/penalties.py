@@ -28,6 +28,14 @@ class Penalty:
         raise NotImplementedError
 
 
+def _per_weight(g, weights):
+    """g_j / omega_j where omega_j > 0, 0 for unpenalized features (alpha_max)."""
+    if weights is None:
+        return g
+    pen = weights > 0
+    return np.where(pen, g / np.where(pen, weights, 1.0), 0.0)
+
+
 def _check_bounds(bounds):
     if bounds is None:
         return None
@@ -127,10 +135,7 @@ class ElasticNet(Penalty):
             g = np.abs(grad0)
         else:  # w = 0 is optimal when -grad0 is in the subdifferential plus normal cone
             g = np.maximum(np.where(upper > 0, -grad0, 0.0), np.where(lower < 0, grad0, 0.0))
-        g = np.maximum(g, 0.0)
-        if self.weights is not None:
-            pen = self.weights > 0
-            g = np.where(pen, g / np.where(pen, self.weights, 1.0), 0.0)
+        g = _per_weight(np.maximum(g, 0.0), self.weights)
         rho = max(self.l1_ratio, 1e-3)  # as scikit-learn: ridge has no finite alpha_max
         return float(g.max(initial=0.0) / rho)
 
@@ -212,10 +217,7 @@ class _FoldedConcave(Penalty):
         """Smallest alpha for which w = 0 is a stationary point (p'(0+) = alpha)."""
         grad0 = np.asarray(grad0, dtype=np.float64)
         g = np.maximum(-grad0, 0.0) if self.positive else np.abs(grad0)
-        if self.weights is not None:
-            pen = self.weights > 0
-            g = np.where(pen, g / np.where(pen, self.weights, 1.0), 0.0)
-        return float(g.max(initial=0.0))
+        return float(_per_weight(g, self.weights).max(initial=0.0))
 
     def __repr__(self):
         return (f"{type(self).__name__}(alpha={self.alpha}, gamma={self.gamma}, "
