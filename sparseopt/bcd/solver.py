@@ -69,12 +69,17 @@ class BCDResult:
         For a nonconvex penalty, ``violation`` divided by the largest gradient entry at
         ``coef = 0``: the stopping criterion there (NaN for convex penalties, which stop
         on ``rel_gap``; ``gap`` and ``rel_gap`` are NaN for nonconvex ones).
+    support_identified_at : int
+        The outer iteration (1-based, as in ``history``) from which the sign pattern of
+        ``coef`` (its support and signs) no longer changed: where the active set was
+        identified. From there on, for least squares, the exact solve on the support
+        ends the solve (``support_solve``).
     converged : bool
         Whether ``rel_gap <= tol`` was reached.
     history : list of dict
         Per outer iteration: ``rel_gap``, ``primal``, ``violation`` (largest optimality
-        violation), ``ws_size``, ``epochs``, ``updates``, ``time`` (seconds since the
-        start).
+        violation), ``ws_size``, ``epochs``, ``updates``, ``support_size``, ``time``
+        (seconds since the start).
     """
 
     coef: np.ndarray
@@ -88,6 +93,7 @@ class BCDResult:
     screened: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
     violation: float = np.nan
     rel_violation: float = np.nan
+    support_identified_at: int = 0
     history: list = field(default_factory=list)
 
 
@@ -679,6 +685,7 @@ class GreedyBCD:
                          and n_out == 1
                          and hasattr(self.penalty, "_zero_interval") and p > 0)
         prev_signs, tried_key, n_support_solves = None, None, 0
+        sign_history = []  # the sign pattern at each outer iteration
         ws_size = min(self.ws_start, p)
         gap = rel = crit = max_viol = np.inf
         for it in range(1, self.max_iter + 1):
@@ -721,7 +728,9 @@ class GreedyBCD:
                     signs = np.sign(w)
             prev_signs = signs
             rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
-                   "time": time.perf_counter() - t_start}
+                   "time": time.perf_counter() - t_start,
+                   "support_size": int(np.count_nonzero(signs))}
+            sign_history.append(signs.tobytes())
             crit = rel if convex else max_viol / g0
             if crit <= self.tol or max_viol == 0.0:
                 converged = True
@@ -812,10 +821,16 @@ class GreedyBCD:
             warnings.warn(
                 f"GreedyBCD did not converge: {what} {crit:.3e} > tol {self.tol:.1e}: "
                 f"{why}.", ConvergenceWarning, stacklevel=2)
+        # The outer iteration from which the sign pattern (support and signs) stayed the
+        # final one: where the support was identified.
+        identified = len(sign_history)
+        while identified > 1 and sign_history[identified - 2] == sign_history[-1]:
+            identified -= 1
         return BCDResult(coef=w if n_out == 1 else w.reshape(p_in, n_out),
                          intercept=float(b[0]), gap=float(gap), rel_gap=float(rel),
                          n_iter=len(history), n_epochs=n_epochs, converged=converged,
                          history=history, n_updates=n_updates, violation=max_viol,
+                         support_identified_at=identified if sign_history else 0,
                          rel_violation=max_viol / g0 if not convex else np.nan,
                          screened=(np.flatnonzero(~screen.mask) if screen is not None
                                    else np.empty(0, dtype=np.intp)))

@@ -328,3 +328,22 @@ def test_bool_parameters_are_checked():
     for name in ("working_set", "screening", "support_solve"):
         with pytest.raises(TypeError, match=f"{name} must be a bool"):
             GreedyBCD(Quadratic(), L1(0.1), **{name: "yes"}).solve(np.eye(3), np.ones(3))
+
+
+def test_support_identification_then_fast_convergence(rng):
+    # Nutini et al.: once the active set is identified, a Newton step on it converges
+    # superlinearly (for least squares, exactly). The identified support must be the
+    # final one, and the gap must fall faster after identification than before.
+    n, p = 200, 400
+    base = rng.standard_normal((n, 8))
+    X = base @ rng.standard_normal((8, p)) + 0.3 * rng.standard_normal((n, p))
+    y = X[:, :6] @ rng.standard_normal(6) + 0.1 * rng.standard_normal(n)
+    alpha = np.abs(X.T @ y).max() / n / 30
+    res = GreedyBCD(Quadratic(), L1(alpha), tol=1e-12).solve(X, y)
+    k = res.support_identified_at
+    assert res.converged and 1 <= k <= res.n_iter
+    assert res.history[k - 1]["support_size"] == np.count_nonzero(res.coef)
+    gaps = np.array([h["rel_gap"] for h in res.history])
+    # after identification: at most two more certificates to go from there to 1e-12
+    assert res.n_iter - k <= 2
+    assert gaps[-1] <= 1e-12 and gaps[k - 1] > 1e3 * gaps[-1]
