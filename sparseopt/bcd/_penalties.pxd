@@ -54,3 +54,13 @@ cdef class MCPenalty(_Folded):
 
 cdef class SCADPenalty(_Folded):
     pass
+
+
+cdef class L0Penalty(Penalty):
+    # g_j(w) = alpha * omega_j * [w != 0]  (+ positivity)
+    cdef readonly double alpha
+    cdef readonly bint positive
+    cdef const double[::1] weights
+    cdef bint unit
+    cdef const double[::1] lips      # the coordinate Lipschitz constants (see subdiff_dist)
+    cdef bint have_lips

@@ -12,9 +12,9 @@ from numbers import Real
 import numpy as np
 
 from ..utils.validation import check_array, check_scalar
-from ._penalties import MCPenalty, SCADPenalty, WeightedElasticNet
+from ._penalties import L0Penalty, MCPenalty, SCADPenalty, WeightedElasticNet
 
-__all__ = ["L1", "L2", "MCP", "SCAD", "Box", "ElasticNet", "Penalty"]
+__all__ = ["L0", "L1", "L2", "MCP", "SCAD", "Box", "ElasticNet", "Penalty"]
 
 
 class Penalty:
@@ -282,3 +282,45 @@ class SCAD(_FoldedConcave):
     def __init__(self, alpha: float = 1.0, gamma: float = 3.7, weights=None,
                  positive: bool = False):
         super().__init__(alpha, gamma, weights, positive)
+
+
+class L0(Penalty):
+    r"""The L0 penalty, :math:`\alpha \sum_j \omega_j [w_j \neq 0]`: a cost per nonzero
+    coefficient (nonconvex, discontinuous).
+
+    Coordinate steps are hard thresholdings (a coordinate is kept when keeping it lowers
+    the objective by more than :math:`\alpha\omega_j`). The solver stops at a point
+    where the smooth part is stationary on the support and no single coordinate step
+    changes the support; such points depend on the start (warm starts from a Lasso or
+    MCP solution are a common choice).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Cost of a nonzero coefficient (>= 0).
+    weights : array-like of shape (n_features,), optional
+        Non-negative per-feature weights :math:`\omega_j`.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    """
+
+    def __init__(self, alpha: float = 1.0, weights=None, positive: bool = False):
+        self.alpha = check_scalar(alpha, "alpha", Real, min_val=0)
+        if weights is not None:
+            weights = check_array(weights, "weights", ndim=1, dtype=np.float64)
+            if np.any(weights < 0):
+                raise ValueError("weights must be non-negative")
+        self.weights = weights
+        self.positive = bool(positive)
+        self.convex = False
+
+    def _make(self, n_features):
+        w = self.weights
+        if w is not None and w.shape[0] != n_features:
+            raise ValueError(f"weights must have length {n_features} (n_features), "
+                             f"got {w.shape[0]}")
+        return L0Penalty(float(self.alpha), None if w is None else np.ascontiguousarray(w),
+                         self.positive)
+
+    def __repr__(self):
+        return f"L0(alpha={self.alpha}, positive={self.positive})"

@@ -638,6 +638,8 @@ class GreedyBCD:
         seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
         df = self.datafit._make(design, y_df, sw_df)
         pen = self.penalty._make(p)
+        if hasattr(pen, "py_set_lipschitz"):  # penalties whose optimality uses L_j (L0)
+            pen.py_set_lipschitz(df.py_lipschitz())
         unpen = np.flatnonzero(self.penalty.weights == 0) if getattr(
             self.penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
         if self.penalty.alpha == 0:

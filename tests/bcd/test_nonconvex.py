@@ -145,3 +145,44 @@ def test_large_gamma_tends_to_the_lasso(rng):
 def test_bad_gamma(cls, gamma, match):
     with pytest.raises(ValueError, match=match):
         cls(0.1, gamma)
+
+
+def _l0_objective(X, y, w, alpha):
+    return 0.5 * np.mean((y - X @ w) ** 2) + alpha * np.count_nonzero(w)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_l0_stops_at_a_coordinatewise_minimum(seed):
+    # No single coordinate, moved to its best value (0 included), lowers the objective.
+    from sparseopt.bcd import L0
+
+    rng = np.random.default_rng(seed)
+    n, p = 80, 25
+    X = rng.standard_normal((n, p))
+    w0 = np.zeros(p)
+    w0[:5] = rng.choice([-1, 1], 5) * rng.uniform(0.5, 2, 5)
+    y = X @ w0 + 0.3 * rng.standard_normal(n)
+    alpha = 0.02
+    res = GreedyBCD(Quadratic(), L0(alpha), tol=1e-12).solve(X, y)
+    assert res.converged
+    F = _l0_objective(X, y, res.coef, alpha)
+    for j in range(p):
+        w = res.coef.copy()
+        r = y - X @ w + X[:, j] * w[j]
+        w[j] = X[:, j] @ r / (X[:, j] @ X[:, j])  # best nonzero value
+        best_nz = _l0_objective(X, y, w, alpha)
+        w[j] = 0.0
+        best_zero = _l0_objective(X, y, w, alpha)
+        assert F <= min(best_nz, best_zero) + 1e-12
+    # this easy problem's support is the true one
+    assert np.array_equal(np.flatnonzero(res.coef), np.arange(5))
+
+
+def test_l0_prox_is_hard_thresholding():
+    from sparseopt.bcd import L0
+
+    pen = L0(0.5)._make(1)
+    assert pen.py_prox(1.1, 1.0, 0) == 1.1  # 1.1^2 / 2 > 0.5: kept
+    assert pen.py_prox(0.9, 1.0, 0) == 0.0
+    assert pen.py_prox(-1.1, 1.0, 0) == -1.1
+    assert L0(0.5, positive=True)._make(1).py_prox(-1.1, 1.0, 0) == 0.0
