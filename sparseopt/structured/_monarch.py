@@ -241,7 +241,6 @@ class MonarchMatrix(LinearOperator):
         self.L = L.astype(dtype, copy=False)
         self.R = R.astype(dtype, copy=False)
         self._padded = padded
-        self._cache = {}
         super().__init__(dtype=dtype, shape=shape)
 
     # -- description ------------------------------------------------------------------
@@ -317,13 +316,11 @@ class MonarchMatrix(LinearOperator):
 
     # -- products ----------------------------------------------------------------------
     def _factors(self, dtype, conj):
-        key = (np.dtype(dtype).str, conj)
-        if key not in self._cache:
-            L, R = self.L.astype(dtype, copy=False), self.R.astype(dtype, copy=False)
-            if conj:
-                L, R = L.conj(), R.conj()
-            self._cache[key] = (L, R)
-        return self._cache[key]
+        # Not cached: the factors may be updated in place between products (training).
+        L, R = self.L.astype(dtype, copy=False), self.R.astype(dtype, copy=False)
+        if conj and L.dtype.kind == "c":
+            L, R = L.conj(), R.conj()
+        return L, R
 
     def _prepare(self, X, n_in, n_pad):
         X = np.asarray(X)
@@ -582,7 +579,7 @@ def monarch_project(
     Monarch entry at the same place is :math:`\sum_{j \in J(v,i)} L_{v,t,j//l}\,
     R_{i,j\%q,c}`, where the sets :math:`J(v,i) = \{j : j \% l = v,\ j // q = i\}`
     partition the intermediate indices and own disjoint parameters. The objective thus
-    separates into ``l*k`` problems "best rank-|J(v,i)| approximation of the slice
+    separates into ``l*k`` problems "best rank-:math:`|J(v,i)|` approximation of the slice
     ``W[:, v, i, :]``", solved by Eckart--Young. One batched SVD (LAPACK ``gesdd`` through
     numpy) costs :math:`O(m\,n\,\min(s, p))`. The factorization is unique only up to
     rotations within each slice.

@@ -345,3 +345,11 @@ def test_projection_pads_when_asked(rng):
     Wp = np.zeros((12, 12))
     Wp[:10] = W
     assert err <= monarch_project(Wp, 3, return_error=True)[1] + 1e-12
+
+
+def test_in_place_factor_updates_are_seen(rng):
+    M = MonarchMatrix.random((8, 8), 2, dtype=np.complex128, random_state=0)
+    y = rng.standard_normal(8)
+    M.H @ y
+    M.L *= 2.0
+    assert_allclose(M.H @ y, M.toarray().conj().T @ y, atol=1e-13)
