@@ -6,10 +6,22 @@ from ._generators import (
     make_random_csr,
     make_sparse_regression,
 )
+from ._linear_systems import (
+    HeatEquationSequence,
+    ShiftedLaplacianSequence,
+    laplacian_2d,
+    make_heat_equation,
+    make_shifted_laplacian_sequence,
+)
 
 __all__ = [
+    "HeatEquationSequence",
+    "ShiftedLaplacianSequence",
+    "laplacian_2d",
     "load_diabetes_polynomial",
     "make_correlated_regression",
+    "make_heat_equation",
     "make_random_csr",
+    "make_shifted_laplacian_sequence",
     "make_sparse_regression",
 ]

@@ -1,5 +1,6 @@
 """Iterative linear solvers: SOR, SSOR, Jacobi, SSOR-preconditioned CG, learned relaxation."""
 
+from ._learning import RelaxationLearner
 from ._sor import (
     SolveResult,
     jacobi,
@@ -12,6 +13,7 @@ from ._sor import (
 )
 
 __all__ = [
+    "RelaxationLearner",
     "SolveResult",
     "jacobi",
     "optimal_omega",

@@ -1,0 +1,391 @@
+"""RelaxationLearner: choose SOR's omega across a sequence of systems from iteration counts."""
+
+from __future__ import annotations
+
+import json
+from numbers import Integral, Real
+
+import numpy as np
+
+from ..utils.validation import check_array, check_scalar
+from ._sor import pcg_ssor, sor, ssor
+
+__all__ = ["RelaxationLearner"]
+
+_SOLVERS = {"sor": sor, "ssor": ssor, "pcg_ssor": pcg_ssor}
+_METHODS = ("tsallis-inf", "chebcb")
+_STATE_VERSION = 1
+
+
+def _tsallis_weights(L, eta):
+    r"""The 1/2-Tsallis-INF distribution :math:`p_i = 4 / (\eta (L_i - x))^2`, sum 1.
+
+    The normalizer ``x < min L`` is the root of an increasing convex function of x, inside
+    ``[min L - 2 sqrt(K)/eta, min L - 2/eta]``. Newton's method from the right end (where
+    the function is >= 0) descends to it monotonically and never leaves the domain (from
+    the left it would overshoot past ``min L``).
+    """
+    x = L.min() - 2.0 / eta
+    for _ in range(50):
+        d = eta * (L - x)
+        f = np.sum(4.0 / d**2) - 1.0
+        step = f / np.sum(8.0 * eta / d**3)
+        x -= step
+        if abs(f) < 1e-12:
+            break
+    p = 4.0 / (eta * (L - x)) ** 2
+    return p / p.sum()
+
+
+def _chebyshev(z, degree):
+    """T_0(z) ... T_degree(z) for z in [-1, 1]."""
+    out = np.empty(degree + 1)
+    out[0] = 1.0
+    if degree >= 1:
+        out[1] = z
+    for k in range(2, degree + 1):
+        out[k] = 2.0 * z * out[k - 1] - out[k - 2]
+    return out
+
+
+class RelaxationLearner:
+    r"""Choose the relaxation parameter of each solve in a sequence, from iteration counts.
+
+    Before every solve the learner picks ``omega`` from a grid; the solve's iteration count
+    is its only feedback (a bandit problem). Two learners from Khodak et al. (2024):
+
+    - ``"tsallis-inf"``: the 1/2-Tsallis-INF bandit (Zimmert & Seldin, 2021) over the grid,
+      whose total cost approaches that of the **best fixed omega in hindsight**
+      (regret :math:`O(\sqrt{KT})` for K grid points over T solves, adversarial sequences
+      included);
+    - ``"chebcb"``: a contextual bandit for **instance-dependent** omega. Given a scalar
+      context per system (e.g. a diagonal shift or a diffusivity), it fits per grid point a
+      least-squares model of the cost on Chebyshev polynomials of the context, and samples
+      by inverse-gap weighting (SquareCB, Foster & Rakhlin 2020).
+
+    Parameters
+    ----------
+    method : {"tsallis-inf", "chebcb"}, default="tsallis-inf"
+        The learner.
+    omegas : array-like, optional
+        The grid of candidate values in ``(0, 2)``; default ``np.linspace(1, 1.95, 20)``
+        (the paper's).
+    solver : {"sor", "ssor", "pcg_ssor"}, default="sor"
+        What :meth:`solve` runs: :func:`sor`, :func:`ssor` or :func:`pcg_ssor`.
+    tol : float, default=1e-8
+        Solver tolerance (relative residual).
+    maxiter : int, optional
+        Solver iteration cap (the solver's default if None).
+    context_range : tuple of float, optional
+        ``(low, high)`` of the contexts, for ``"chebcb"``; by default the range of the
+        contexts seen so far.
+    degree : int, default=5
+        Degree of the Chebyshev model (``"chebcb"``).
+    exploration : float, default=1.0
+        Scale of the inverse-gap weighting's :math:`\gamma_t = \text{exploration}
+        \sqrt{K t}` (``"chebcb"``): larger exploits sooner.
+    random_state : int, Generator or None, default=None
+        Seed of the sampling.
+
+    Attributes
+    ----------
+    history_ : dict of lists
+        ``"omega"``, ``"n_iter"`` and ``"context"`` of every solve, in order.
+    n_solves_ : int
+        Number of recorded solves.
+
+    See Also
+    --------
+    optimal_omega : The classical optimum for consistently ordered matrices.
+
+    Notes
+    -----
+    Iteration counts are turned into losses in ``[0, 1]`` by dividing by twice their running
+    mean (and clipping), so the learner needs no bound on the counts; Tsallis-INF uses the
+    learning rate :math:`\eta_t = 2/\sqrt{t}` and the reduced-variance loss estimator
+    :math:`\hat\ell_i = \mathbb 1[i = I_t](\ell_t - 1/2)/p_i + 1/2`.
+
+    References
+    ----------
+    .. [1] M. Khodak, E. Chow, M.-F. Balcan, A. Talwalkar, "Learning to Relax: Setting
+       Solver Parameters Across a Sequence of Linear System Instances", ICLR 2024.
+    .. [2] J. Zimmert, Y. Seldin, "Tsallis-INF: An Optimal Algorithm for Stochastic and
+       Adversarial Bandits", JMLR 22 (2021).
+    .. [3] D. Foster, A. Rakhlin, "Beyond UCB: Optimal and Efficient Contextual Bandits
+       with Regression Oracles", ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from sparseopt.linalg import RelaxationLearner
+    >>> T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(10, 10))
+    >>> L = (sp.kron(T, sp.eye(10)) + sp.kron(sp.eye(10), T)).tocsr()
+    >>> learner = RelaxationLearner(random_state=0)
+    >>> rng = np.random.default_rng(0)
+    >>> for t in range(200):
+    ...     res = learner.solve(L, rng.standard_normal(100))
+    >>> len(learner.history_["omega"]), bool(res.converged)
+    (200, True)
+    """
+
+    def __init__(self, method="tsallis-inf", *, omegas=None, solver="sor", tol=1e-8,
+                 maxiter=None, context_range=None, degree=5, exploration=1.0,
+                 random_state=None):
+        if method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+        if solver not in _SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, got {solver!r}")
+        if omegas is None:
+            omegas = np.linspace(1.0, 1.95, 20)
+        omegas = check_array(omegas, "omegas", ndim=1)
+        if omegas.size == 0 or np.any(omegas <= 0) or np.any(omegas >= 2):
+            raise ValueError("omegas must be a non-empty grid of values in (0, 2)")
+        self.method, self.solver, self.omegas = method, solver, omegas
+        self.tol = float(check_scalar(tol, "tol", Real, min_val=0.0))
+        self.maxiter = None if maxiter is None else int(
+            check_scalar(maxiter, "maxiter", Integral, min_val=1))
+        if context_range is not None:
+            lo, hi = (float(v) for v in context_range)
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+                raise ValueError(f"context_range must be (low, high) with low < high, got "
+                                 f"{context_range!r}")
+            context_range = (lo, hi)
+        self.context_range = context_range
+        self.degree = int(check_scalar(degree, "degree", Integral, min_val=0))
+        self.exploration = float(check_scalar(exploration, "exploration", Real,
+                                              min_val=0.0, include_boundaries="neither"))
+        self.random_state = random_state
+        self._rng = np.random.default_rng(random_state)
+        K, F = omegas.size, self.degree + 1
+        self._L = np.zeros(K)  # Tsallis-INF: cumulative loss estimates
+        self._G = np.tile(1e-3 * np.eye(F), (K, 1, 1))  # ChebCB: per-arm ridge Gram
+        self._h = np.zeros((K, F))
+        self._cost_sum = 0.0
+        self._sq_err = 0.0
+        self._ctx_seen = [np.inf, -np.inf]
+        self.history_ = {"omega": [], "n_iter": [], "context": []}
+        self._arms = []
+        self._pending = None
+
+    def __repr__(self):
+        return (f"RelaxationLearner(method={self.method!r}, solver={self.solver!r}, "
+                f"{self.omegas.size} omegas in [{self.omegas.min():g}, "
+                f"{self.omegas.max():g}], {self.n_solves_} solves)")
+
+    @property
+    def n_solves_(self) -> int:
+        return len(self.history_["n_iter"])
+
+    # -- choosing ----------------------------------------------------------------------
+    def _context_feature(self, context):
+        if context is None:
+            raise ValueError("method='chebcb' needs a context for every solve")
+        c = float(check_scalar(context, "context", Real))
+        lo, hi = self.context_range or (min(self._ctx_seen[0], c), max(self._ctx_seen[1], c))
+        z = 0.0 if hi <= lo else 2.0 * (c - lo) / (hi - lo) - 1.0
+        return _chebyshev(float(np.clip(z, -1.0, 1.0)), self.degree)
+
+    def _scale(self):
+        """Running mean of ``cost - 1``: the unit that makes losses of order one."""
+        n = self.n_solves_
+        if n == 0:
+            return 1.0
+        return max(self._cost_sum / n - 1.0, 1e-12)
+
+    def probabilities(self, context=None) -> np.ndarray:
+        """The distribution over ``omegas`` the next choice is drawn from.
+
+        Parameters
+        ----------
+        context : float, optional
+            The next system's context (required by ``"chebcb"``).
+
+        Returns
+        -------
+        p : ndarray of shape (len(omegas),)
+        """
+        K = self.omegas.size
+        t = self.n_solves_ + 1
+        if self.method == "tsallis-inf":
+            return _tsallis_weights(self._L / self._scale(), 2.0 / np.sqrt(t))
+        pred = self._predict(context)
+        best = int(np.argmin(pred))
+        # SquareCB's gamma ~ sqrt(K t / regression error), the error measured online
+        gamma = self.exploration * 2.0 * t * np.sqrt(K * t / (self._sq_err + 1e-2 * t))
+        p = 1.0 / (K + gamma * (pred - pred[best]))
+        p[best] = 0.0
+        p[best] = 1.0 - p.sum()
+        return p
+
+    def _predict(self, context):
+        """Predicted normalized cost of every grid point in this context."""
+        phi = self._context_feature(context)
+        theta = np.linalg.solve(self._G, self._h[:, :, None])[:, :, 0]
+        return theta @ phi / self._scale()
+
+    def suggest(self, context=None) -> float:
+        """Draw the omega for the next solve (then call :meth:`update` with its cost).
+
+        Parameters
+        ----------
+        context : float, optional
+            The next system's context (required by ``"chebcb"``).
+
+        Returns
+        -------
+        omega : float
+        """
+        p = self.probabilities(context)
+        arm = int(self._rng.choice(self.omegas.size, p=p))
+        self._pending = (arm, context, float(p[arm]))
+        return float(self.omegas[arm])
+
+    def update(self, n_iter, context=None) -> None:
+        """Learn from the iteration count of the solve run with the last suggestion.
+
+        Parameters
+        ----------
+        n_iter : int
+            Iterations the solve took (its cost).
+        context : float, optional
+            The context given to :meth:`suggest` (defaults to it).
+
+        Raises
+        ------
+        RuntimeError
+            If no suggestion is pending.
+        """
+        if self._pending is None:
+            raise RuntimeError("update() must follow suggest()")
+        arm, ctx, p = self._pending
+        ctx = ctx if context is None else context
+        cost = float(check_scalar(n_iter, "n_iter", Real, min_val=0))
+        self._pending = None
+        self._cost_sum += cost
+        self.history_["omega"].append(float(self.omegas[arm]))
+        self.history_["n_iter"].append(int(cost) if float(cost).is_integer() else cost)
+        self.history_["context"].append(None if ctx is None else float(ctx))
+        self._arms.append(arm)
+        if self.method == "chebcb":
+            # the online regression error (before learning from this round) sets gamma
+            pred = self._predict(ctx)[arm]
+            self._sq_err += (pred - (cost - 1.0) / self._scale()) ** 2
+            phi = self._context_feature(ctx)
+            self._G[arm] += np.outer(phi, phi)
+            self._h[arm] += phi * (cost - 1.0)
+        else:
+            # importance-weighted estimate of the played arm's loss; the cumulative sums
+            # stay in iterations and are divided by the running scale when used
+            self._L[arm] += (cost - 1.0) / p
+        if ctx is not None:
+            c = float(ctx)
+            self._ctx_seen = [min(self._ctx_seen[0], c), max(self._ctx_seen[1], c)]
+
+    # -- solving -----------------------------------------------------------------------
+    def solve(self, A, b, context=None, *, x0=None):
+        """Pick omega, solve ``A x = b`` with it, and learn from the iteration count.
+
+        Parameters
+        ----------
+        A : sparse matrix of shape (n, n)
+            The system (see :func:`sor`).
+        b : array-like of shape (n,)
+            Right-hand side.
+        context : float, optional
+            The system's context (required by ``"chebcb"``; recorded otherwise).
+        x0 : array-like of shape (n,), optional
+            Initial guess (e.g. the previous solution of a time-stepping sequence).
+
+        Returns
+        -------
+        result : SolveResult
+            The solve's result (an unconverged solve is learned from with its full cost
+            and warns like the solver does).
+        """
+        omega = self.suggest(context)
+        kwargs = {"x0": x0, "tol": self.tol}
+        if self.maxiter is not None:
+            kwargs["maxiter"] = self.maxiter
+        try:
+            result = _SOLVERS[self.solver](A, b, omega, **kwargs)
+        except Exception:
+            self._pending = None
+            raise
+        self.update(result.n_iter, context)
+        return result
+
+    # -- saving ------------------------------------------------------------------------
+    def get_state(self) -> dict:
+        """Everything needed to resume, as JSON-compatible Python objects.
+
+        Returns
+        -------
+        state : dict
+
+        See Also
+        --------
+        from_state, save
+        """
+        return {
+            "version": _STATE_VERSION,
+            "params": {"method": self.method, "omegas": self.omegas.tolist(),
+                       "solver": self.solver, "tol": self.tol, "maxiter": self.maxiter,
+                       "context_range": self.context_range, "degree": self.degree,
+                       "exploration": self.exploration},
+            "L": self._L.tolist(), "G": self._G.tolist(), "h": self._h.tolist(),
+            "cost_sum": self._cost_sum, "sq_err": self._sq_err, "ctx_seen": list(self._ctx_seen),
+            "arms": list(self._arms), "history": self.history_,
+            "rng": self._rng.bit_generator.state,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> RelaxationLearner:
+        """Rebuild a learner from :meth:`get_state`'s output.
+
+        Parameters
+        ----------
+        state : dict
+
+        Returns
+        -------
+        learner : RelaxationLearner
+        """
+        if state.get("version", 0) > _STATE_VERSION:
+            raise ValueError("state was written by a newer sparseopt")
+        learner = cls(**state["params"])
+        learner._L = np.asarray(state["L"], dtype=float)
+        learner._G = np.asarray(state["G"], dtype=float)
+        learner._h = np.asarray(state["h"], dtype=float)
+        learner._cost_sum = float(state["cost_sum"])
+        learner._sq_err = float(state["sq_err"])
+        learner._ctx_seen = [float(v) for v in state["ctx_seen"]]
+        learner._arms = [int(a) for a in state["arms"]]
+        learner.history_ = {k: list(v) for k, v in state["history"].items()}
+        learner._rng.bit_generator.state = state["rng"]
+        return learner
+
+    def save(self, file) -> None:
+        """Write the state as JSON (no pickle).
+
+        Parameters
+        ----------
+        file : str or path
+        """
+        with open(file, "w") as fh:
+            json.dump(self.get_state(), fh)
+
+    @classmethod
+    def load(cls, file) -> RelaxationLearner:
+        """Read a learner written by :meth:`save`.
+
+        Parameters
+        ----------
+        file : str or path
+
+        Returns
+        -------
+        learner : RelaxationLearner
+        """
+        with open(file) as fh:
+            return cls.from_state(json.load(fh))

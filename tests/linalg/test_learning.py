@@ -1,0 +1,153 @@
+"""RelaxationLearner and the sequences of linear systems it learns on."""
+
+import json
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sparseopt.datasets import (
+    laplacian_2d,
+    make_heat_equation,
+    make_shifted_laplacian_sequence,
+)
+from sparseopt.linalg import RelaxationLearner, optimal_omega, pcg_ssor, sor
+from sparseopt.linalg._learning import _tsallis_weights
+
+
+def test_tsallis_weights_are_a_distribution_for_any_losses(rng):
+    for _ in range(300):
+        L = rng.standard_normal(rng.integers(1, 30)) * 10 ** rng.uniform(-3, 8)
+        for eta in (2.0, 0.05, 1e-4):
+            p = _tsallis_weights(L, eta)
+            assert np.all(p > 0) and abs(p.sum() - 1) < 1e-9
+            assert np.argmax(p) == np.argmin(L)
+
+
+def test_tsallis_weights_match_the_definition():
+    # p_i = 4 / (eta (L_i - x))^2 with the x that makes them sum to 1
+    L, eta = np.array([0.0, 1.0, 3.0, 10.0]), 0.7
+    p = _tsallis_weights(L, eta)
+    x = L - 2.0 / (eta * np.sqrt(p))
+    assert_allclose(x, x[0], rtol=1e-10)
+
+
+def _costs(C, grid, learner, contexts):
+    total = 0
+    for t in range(len(C)):
+        a = int(np.argmin(np.abs(grid - learner.suggest(contexts[t]))))
+        learner.update(C[t, a])
+        total += C[t, a]
+    return total
+
+
+def test_tsallis_inf_finds_the_best_arm_of_a_stochastic_bandit(rng):
+    # noisy costs, arm 7 best by a margin: late play concentrates on it
+    grid = np.linspace(1, 1.95, 20)
+    means = 100 + 8 * np.abs(np.arange(20) - 7)
+    C = np.maximum(1, rng.normal(means, 10, size=(4000, 20))).round()
+    learner = RelaxationLearner(random_state=0)
+    total = _costs(C, grid, learner, [None] * 4000)
+    late = np.array(learner.history_["omega"][-1000:])
+    assert np.mean(np.isclose(late, grid[7])) > 0.7
+    assert total < 1.15 * C[:, 7].sum()
+
+
+def test_chebcb_tracks_a_context_dependent_best_arm(rng):
+    grid = np.linspace(1, 1.95, 20)
+    ctx = rng.uniform(0, 1, 3000)
+    best = np.round(19 * ctx).astype(int)  # the best arm moves with the context
+    C = 100 + 6 * np.abs(np.arange(20)[None, :] - best[:, None]) + rng.normal(0, 3, (3000, 20))
+    learner = RelaxationLearner("chebcb", context_range=(0, 1), random_state=0)
+    total = _costs(C, grid, learner, ctx)
+    assert total < 1.15 * C[np.arange(3000), best].sum()
+    fixed = RelaxationLearner(random_state=0)
+    assert total < _costs(C, grid, fixed, [None] * 3000)  # beats the context-free learner
+
+
+def test_solve_records_history_and_uses_the_solver(rng):
+    seq = make_shifted_laplacian_sequence(30, random_state=0)
+    learner = RelaxationLearner("chebcb", context_range=(-0.15, 0.45), random_state=1)
+    for A, b, c in seq:
+        res = learner.solve(A, b, c)
+        assert res.converged
+        assert res.n_iter == sor(A, b, res.omega).n_iter  # the learner's cost is the solve's
+    h = learner.history_
+    assert len(h["omega"]) == len(h["n_iter"]) == len(h["context"]) == 30 == learner.n_solves_
+    assert_allclose(h["context"], seq.shifts)
+    pcg = RelaxationLearner(solver="pcg_ssor", random_state=0)
+    res = pcg.solve(laplacian_2d(8), np.ones(64))
+    assert res.method == "pcg_ssor" and res.converged
+
+
+def test_state_round_trip_resumes_identically(tmp_path):
+    seq = make_shifted_laplacian_sequence(40, random_state=0)
+    a = RelaxationLearner("chebcb", context_range=(-0.15, 0.45), random_state=3)
+    for A, b, c in list(seq)[:20]:
+        a.solve(A, b, c)
+    a.save(tmp_path / "learner.json")
+    json.loads((tmp_path / "learner.json").read_text())  # plain JSON
+    b_ = RelaxationLearner.load(tmp_path / "learner.json")
+    for A, b, c in list(seq)[20:]:
+        a.solve(A, b, c)
+        b_.solve(A, b, c)
+    assert a.history_ == b_.history_
+    t = RelaxationLearner(random_state=5)
+    t.suggest()
+    t.update(10)
+    u = RelaxationLearner.from_state(t.get_state())
+    assert_array_equal(u.probabilities(), t.probabilities())
+
+
+def test_bad_parameters_and_misuse():
+    with pytest.raises(ValueError, match="method"):
+        RelaxationLearner("ucb")
+    with pytest.raises(ValueError, match="solver"):
+        RelaxationLearner(solver="gmres")
+    with pytest.raises(ValueError, match="omegas"):
+        RelaxationLearner(omegas=[1.0, 2.0])
+    with pytest.raises(ValueError, match="context_range"):
+        RelaxationLearner(context_range=(1, 0))
+    with pytest.raises(ValueError, match="needs a context"):
+        RelaxationLearner("chebcb").suggest()
+    with pytest.raises(RuntimeError, match="follow suggest"):
+        RelaxationLearner().update(3)
+    learner = RelaxationLearner()
+    with pytest.raises(ValueError, match="omega|diagonal"):
+        learner.solve(np.zeros((2, 2)), np.ones(2))
+    assert learner.n_solves_ == 0  # a failed solve is not recorded
+    learner.suggest()  # and the learner can go on
+
+
+def test_shifted_laplacian_sequence():
+    seq = make_shifted_laplacian_sequence(2000, random_state=0)
+    assert len(seq) == 2000
+    assert seq.shifts.min() >= -0.15 and seq.shifts.max() <= 0.45
+    assert np.all(np.linalg.norm(seq.rhs, axis=1) <= 10 + 1e-12)
+    low = make_shifted_laplacian_sequence(2000, variance="low", random_state=0)
+    assert low.shifts.std() < seq.shifts.std()
+    A, b, c = seq[5]
+    assert_allclose(A.diagonal(), 4 + c)
+    # every system is positive definite, and Young's omega is the one for the shift
+    lam = np.linalg.eigvalsh(seq.matrix(int(np.argmin(seq.shifts))).toarray())
+    assert lam.min() > 0
+    h = 1 / 11
+    rho = 4 * np.cos(np.pi * h) / (4 + c)
+    assert_allclose(optimal_omega(A), 2 / (1 + np.sqrt(1 - rho**2)), rtol=1e-8)
+    with pytest.raises(ValueError, match="variance"):
+        make_shifted_laplacian_sequence(3, variance="medium")
+
+
+def test_heat_equation_sequence():
+    heat = make_heat_equation(nx=25, n_steps=40)
+    assert heat.n == 576 and len(heat) == 40
+    assert heat.kappa(0.25) == pytest.approx(0.1) and heat.kappa(0.75) == pytest.approx(10)
+    from scipy.sparse.linalg import spsolve
+
+    u_direct, _ = heat.run(lambda A, b, x0, k: spsolve(A.tocsc(), b))
+    u_pcg, results = heat.run(lambda A, b, x0, k: pcg_ssor(A, b, 1.5, x0=x0, tol=1e-12))
+    assert all(r.converged for r in results)
+    assert_allclose(u_pcg, u_direct, rtol=1e-9, atol=1e-12)
+    A, b, kappa = heat.system(10, u_direct)
+    assert kappa == pytest.approx(heat.kappa(11 * heat.dt))
+    assert_allclose(A.diagonal(), 1 + 0.5 * kappa * heat.dt * 4 * 25**2)
