@@ -128,30 +128,90 @@ cdef inline double _residual_norm(int64_t n, const index_t *indptr, const index_
 
 
 cdef inline void _ssor_apply(int64_t n, const index_t *indptr, const index_t *indices,
-                             const floating *data, const floating *diag, const floating *r,
-                             floating *z, double omega) noexcept nogil:
+                             const floating *data, const double *inv_diag,
+                             const floating *r, floating *z, double omega) noexcept nogil:
     # z = omega (2 - omega) (D + omega U)^-1 D (D + omega L)^-1 r: one forward solve into z,
     # then a backward solve in place (z_i still holds the forward value when row i is
-    # reached, its successors already hold final values).
+    # reached, its successors already hold final values). The constant omega (2 - omega)
+    # is folded into the forward solve: the backward one is linear in its input.
     cdef int64_t i, jj, j
-    cdef double s
+    cdef double s, c = omega * (2.0 - omega)
     for i in range(n):
-        s = r[i]
+        s = 0.0
         for jj in range(indptr[i], indptr[i + 1]):
             j = indices[jj]
             if j < i:
-                s -= omega * data[jj] * z[j]
-        z[i] = <floating>(s / diag[i])
+                s += data[jj] * z[j]
+        z[i] = <floating>((c * r[i] - omega * s) * inv_diag[i])
     for i in range(n - 1, -1, -1):
         s = 0.0
         for jj in range(indptr[i], indptr[i + 1]):
             j = indices[jj]
             if j > i:
                 s += data[jj] * z[j]
-        z[i] = <floating>(z[i] - omega * s / diag[i])
-    s = omega * (2.0 - omega)
+        z[i] = <floating>(z[i] - omega * s * inv_diag[i])
+
+
+cdef inline void _ssor_apply_split(int64_t n, const index_t *lp, const index_t *li,
+                                   const floating *ld, const index_t *up, const index_t *ui,
+                                   const floating *ud, const double *inv_diag,
+                                   const floating *r, floating *z,
+                                   double omega) noexcept nogil:
+    # _ssor_apply on A's strictly lower and strictly upper parts stored apart, so that the
+    # triangular solves need no branch per entry. They are latency-bound: z_i waits for
+    # z_{i-1} (forward) or z_{i+1} (backward). With sorted indices that neighbour is the
+    # last lower entry (first upper entry) of the row, so it is added last, as one FMA:
+    # z_i = t_i - (omega a_ij / a_ii) z_j, with t_i computed from the other entries while
+    # z_j is still being computed.
+    cdef int64_t i, jj, last, first
+    cdef double s, w, c = omega * (2.0 - omega)
     for i in range(n):
-        z[i] = <floating>(s * z[i])
+        w = omega * inv_diag[i]
+        s = 0.0
+        last = lp[i + 1] - 1
+        for jj in range(lp[i], last):
+            s += ld[jj] * z[li[jj]]
+        s = c * inv_diag[i] * r[i] - w * s
+        if last >= lp[i]:
+            s -= (w * ld[last]) * z[li[last]]
+        z[i] = <floating>s
+    for i in range(n - 1, -1, -1):
+        w = omega * inv_diag[i]
+        s = 0.0
+        first = up[i]
+        for jj in range(first + 1, up[i + 1]):
+            s += ud[jj] * z[ui[jj]]
+        s = z[i] - w * s
+        if first < up[i + 1]:
+            s -= (w * ud[first]) * z[ui[first]]
+        z[i] = <floating>s
+
+
+def split_triangles(const index_t[::1] indptr, const index_t[::1] indices,
+                    const floating[::1] data, index_t[::1] lp, index_t[::1] li,
+                    floating[::1] ld, index_t[::1] up, index_t[::1] ui, floating[::1] ud):
+    """Copy the strictly lower and strictly upper entries of A into two CSR structures.
+
+    ``li``/``ld`` and ``ui``/``ud`` need room for nnz(A) entries; ``lp``/``up`` have n + 1.
+    """
+    cdef int64_t n = indptr.shape[0] - 1, i, jj, nl = 0, nu = 0
+    cdef index_t j
+    with nogil:
+        lp[0] = 0
+        up[0] = 0
+        for i in range(n):
+            for jj in range(indptr[i], indptr[i + 1]):
+                j = indices[jj]
+                if j < i:
+                    li[nl] = j
+                    ld[nl] = data[jj]
+                    nl += 1
+                elif j > i:
+                    ui[nu] = j
+                    ud[nu] = data[jj]
+                    nu += 1
+            lp[i + 1] = <index_t>nl
+            up[i + 1] = <index_t>nu
 
 
 def sweep(const index_t[::1] indptr, const index_t[::1] indices, const floating[::1] data,
@@ -205,15 +265,15 @@ def iterate(const index_t[::1] indptr, const index_t[::1] indices, const floatin
 
 
 def ssor_apply(const index_t[::1] indptr, const index_t[::1] indices,
-               const floating[::1] data, const floating[::1] diag, const floating[::1] r,
+               const floating[::1] data, const double[::1] inv_diag, const floating[::1] r,
                floating[::1] z, double omega):
-    """``z = M^-1 r`` for the SSOR preconditioner ``M``."""
+    """``z = M^-1 r`` for the SSOR preconditioner ``M`` (inv_diag = 1 / diag)."""
     cdef int64_t n = r.shape[0]
     if n == 0:
         return
     with nogil:
         _ssor_apply(n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
-                    &data[0] if data.shape[0] else NULL, &diag[0], &r[0], &z[0], omega)
+                    &data[0] if data.shape[0] else NULL, &inv_diag[0], &r[0], &z[0], omega)
 
 
 cdef inline double _dot(int64_t n, const floating *a, const floating *b) noexcept nogil:
@@ -225,10 +285,15 @@ cdef inline double _dot(int64_t n, const floating *a, const floating *b) noexcep
 
 
 def pcg(const index_t[::1] indptr, const index_t[::1] indices, const floating[::1] data,
-        const floating[::1] diag, const floating[::1] b, floating[::1] x, double omega,
+        const double[::1] inv_diag, const floating[::1] b, floating[::1] x, double omega,
         bint precondition, int64_t maxiter, double atol, double[::1] history,
-        floating[::1] r, floating[::1] z, floating[::1] p, floating[::1] q):
+        floating[::1] r, floating[::1] z, floating[::1] p, floating[::1] q,
+        const index_t[::1] lp, const index_t[::1] li, const floating[::1] ld,
+        const index_t[::1] up, const index_t[::1] ui, const floating[::1] ud):
     """Conjugate gradients, SSOR-preconditioned when ``precondition``, from ``x``.
+
+    The preconditioner reads A's triangles from ``lp, li, ld`` / ``up, ui, ud``
+    (:func:`split_triangles`; unused without ``precondition``).
 
     Stops when the recurrence residual ``||r_k|| <= atol`` (``history[k]``), after
     ``maxiter`` iterations, or on a breakdown (``p.Ap <= 0`` or a non-finite value: A is
@@ -239,6 +304,10 @@ def pcg(const index_t[::1] indptr, const index_t[::1] indices, const floating[::
     cdef double res, rz, rz_new, pq, alpha, beta
     cdef const index_t *ip = &indices[0] if indices.shape[0] else NULL
     cdef const floating *dp = &data[0] if data.shape[0] else NULL
+    cdef const index_t *lip = &li[0] if li.shape[0] else NULL
+    cdef const index_t *uip = &ui[0] if ui.shape[0] else NULL
+    cdef const floating *ldp = &ld[0] if ld.shape[0] else NULL
+    cdef const floating *udp = &ud[0] if ud.shape[0] else NULL
     if n == 0:
         history[0] = 0.0
         return 0, CONVERGED
@@ -253,7 +322,8 @@ def pcg(const index_t[::1] indptr, const index_t[::1] indices, const floating[::
             status = BREAKDOWN
         else:
             if precondition:
-                _ssor_apply(n, &indptr[0], ip, dp, &diag[0], &r[0], &z[0], omega)
+                _ssor_apply_split(n, &lp[0], lip, ldp, &up[0], uip, udp, &inv_diag[0], &r[0],
+                                      &z[0], omega)
             else:
                 for i in range(n):
                     z[i] = r[i]
@@ -281,7 +351,8 @@ def pcg(const index_t[::1] indptr, const index_t[::1] indices, const floating[::
                     status = BREAKDOWN
                     break
                 if precondition:
-                    _ssor_apply(n, &indptr[0], ip, dp, &diag[0], &r[0], &z[0], omega)
+                    _ssor_apply_split(n, &lp[0], lip, ldp, &up[0], uip, udp, &inv_diag[0], &r[0],
+                                      &z[0], omega)
                 else:
                     for i in range(n):
                         z[i] = r[i]

@@ -374,13 +374,14 @@ def relaxation_sweep(A, x, b, omega: float = 1.0, *, iterations: int = 1,
 
 class _SSORPreconditioner(LinearOperator):
     def __init__(self, A, diag, omega):
-        self.A, self.diag, self.omega = A, diag, omega
+        self.A, self.omega = A, omega
+        self.inv_diag = 1.0 / diag.astype(np.float64)
         super().__init__(dtype=A.dtype, shape=A.shape)
 
     def _matvec(self, r):
         r = np.ascontiguousarray(np.ravel(r), dtype=self.dtype)
         z = np.empty_like(r)
-        _relax.ssor_apply(self.A.indptr, self.A.indices, self.A.data, self.diag, r, z,
+        _relax.ssor_apply(self.A.indptr, self.A.indices, self.A.data, self.inv_diag, r, z,
                           self.omega)
         return z
 
@@ -450,9 +451,20 @@ def pcg_ssor(A, b, omega: float | None = 1.0, *, x0=None, tol: float = 1e-8,
     history = np.empty(maxiter + 1)
     r, z, p, q = (np.empty_like(x) for _ in range(4))
     atol = tol * float(np.linalg.norm(b))
-    it, status = _relax.pcg(A.indptr, A.indices, A.data, diag, b, x,
+    itype = A.indptr.dtype
+    if omega is not None:  # the triangles apart: branch-free triangular solves
+        nnz = A.indices.shape[0]
+        lp, up = np.empty(n + 1, dtype=itype), np.empty(n + 1, dtype=itype)
+        li, ui = np.empty(nnz, dtype=itype), np.empty(nnz, dtype=itype)
+        ld, ud = np.empty(nnz, dtype=A.dtype), np.empty(nnz, dtype=A.dtype)
+        _relax.split_triangles(A.indptr, A.indices, A.data, lp, li, ld, up, ui, ud)
+    else:
+        lp = up = np.zeros(n + 1, dtype=itype)
+        li = ui = np.zeros(0, dtype=itype)
+        ld = ud = np.zeros(0, dtype=A.dtype)
+    it, status = _relax.pcg(A.indptr, A.indices, A.data, 1.0 / diag.astype(np.float64), b, x,
                             1.0 if omega is None else omega, omega is not None, maxiter, atol,
-                            history, r, z, p, q)
+                            history, r, z, p, q, lp, li, ld, up, ui, ud)
     return _finish("pcg_ssor" if omega is not None else "cg", x, it, status, history, b,
                    omega, tol, maxiter, warn)
 
