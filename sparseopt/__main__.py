@@ -67,6 +67,10 @@ def cmd_bench(args) -> int:
         print("\n" + "\n".join(notes))
     print(f"\nmedian of {repeat} interleaved repeats; speed-up = baseline time / time; "
           f"threads available: {_threads()}")
+    if not args.case:  # studies: reports that are not timings (e.g. iteration counts)
+        for _, mod in _modules(args.modules):
+            for study in getattr(mod, "studies", lambda quick: [])(args.quick):
+                print("\n" + study())
     return 0
 
 

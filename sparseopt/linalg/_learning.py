@@ -27,13 +27,14 @@ def _tsallis_weights(L, eta):
     """
     x = L.min() - 2.0 / eta
     for _ in range(50):
-        d = eta * (L - x)
-        f = np.sum(4.0 / d**2) - 1.0
-        step = f / np.sum(8.0 * eta / d**3)
-        x -= step
+        inv = 1.0 / (eta * (L - x))
+        w = inv * inv
+        f = 4.0 * w.sum() - 1.0
+        x -= f / (8.0 * eta * np.dot(w, inv))
         if abs(f) < 1e-12:
             break
-    p = 4.0 / (eta * (L - x)) ** 2
+    inv = 1.0 / (L - x)
+    p = inv * inv
     return p / p.sum()
 
 
@@ -161,6 +162,7 @@ class RelaxationLearner:
         self._L = np.zeros(K)  # Tsallis-INF: cumulative loss estimates
         self._G = np.tile(1e-3 * np.eye(F), (K, 1, 1))  # ChebCB: per-arm ridge Gram
         self._h = np.zeros((K, F))
+        self._theta = np.zeros((K, F))  # per-arm ridge solutions, G^-1 h
         self._cost_sum = 0.0
         self._sq_err = 0.0
         self._ctx_seen = [np.inf, -np.inf]
@@ -220,9 +222,7 @@ class RelaxationLearner:
 
     def _predict(self, context):
         """Predicted normalized cost of every grid point in this context."""
-        phi = self._context_feature(context)
-        theta = np.linalg.solve(self._G, self._h[:, :, None])[:, :, 0]
-        return theta @ phi / self._scale()
+        return self._theta @ self._context_feature(context) / self._scale()
 
     def suggest(self, context=None) -> float:
         """Draw the omega for the next solve (then call :meth:`update` with its cost).
@@ -237,7 +237,9 @@ class RelaxationLearner:
         omega : float
         """
         p = self.probabilities(context)
-        arm = int(self._rng.choice(self.omegas.size, p=p))
+        cdf = np.cumsum(p)
+        arm = min(int(np.searchsorted(cdf, self._rng.random() * cdf[-1], side="right")),
+                  p.size - 1)
         self._pending = (arm, context, float(p[arm]))
         return float(self.omegas[arm])
 
@@ -274,6 +276,7 @@ class RelaxationLearner:
             phi = self._context_feature(ctx)
             self._G[arm] += np.outer(phi, phi)
             self._h[arm] += phi * (cost - 1.0)
+            self._theta[arm] = np.linalg.solve(self._G[arm], self._h[arm])
         else:
             # importance-weighted estimate of the played arm's loss; the cumulative sums
             # stay in iterations and are divided by the running scale when used
@@ -357,6 +360,7 @@ class RelaxationLearner:
         learner._L = np.asarray(state["L"], dtype=float)
         learner._G = np.asarray(state["G"], dtype=float)
         learner._h = np.asarray(state["h"], dtype=float)
+        learner._theta = np.linalg.solve(learner._G, learner._h[:, :, None])[:, :, 0]
         learner._cost_sum = float(state["cost_sum"])
         learner._sq_err = float(state["sq_err"])
         learner._ctx_seen = [float(v) for v in state["ctx_seen"]]
