@@ -221,8 +221,8 @@ class RelaxationLearner:
         return p
 
     def _predict(self, context):
-        """Predicted normalized cost of every grid point in this context."""
-        return self._theta @ self._context_feature(context) / self._scale()
+        """Predicted log-cost of every grid point in this context."""
+        return self._theta @ self._context_feature(context)
 
     def suggest(self, context=None) -> float:
         """Draw the omega for the next solve (then call :meth:`update` with its cost).
@@ -270,17 +270,23 @@ class RelaxationLearner:
         self.history_["context"].append(None if ctx is None else float(ctx))
         self._arms.append(arm)
         if self.method == "chebcb":
-            # the online regression error (before learning from this round) sets gamma
-            pred = self._predict(ctx)[arm]
-            self._sq_err += (pred - (cost - 1.0) / self._scale()) ** 2
+            # Iteration counts are multiplicative in structure (log tol / log rho), so the
+            # model is fitted to log-costs; gaps are then relative. The online regression
+            # error (before learning from this round) sets gamma.
+            y = np.log(max(cost, 1.0))
+            self._sq_err += (self._predict(ctx)[arm] - y) ** 2
             phi = self._context_feature(ctx)
             self._G[arm] += np.outer(phi, phi)
-            self._h[arm] += phi * (cost - 1.0)
+            self._h[arm] += phi * y
             self._theta[arm] = np.linalg.solve(self._G[arm], self._h[arm])
         else:
-            # importance-weighted estimate of the played arm's loss; the cumulative sums
-            # stay in iterations and are divided by the running scale when used
-            self._L[arm] += (cost - 1.0) / p
+            # Importance-weighted estimate of the played arm's loss, less a baseline (the
+            # running mean of the previous costs: the reduced-variance estimator with a
+            # data-dependent B_t, still unbiased since B_t is known before the draw). The
+            # sums stay in iterations and are divided by the running scale when used.
+            n_prev = self.n_solves_ - 1
+            baseline = (self._cost_sum - cost) / n_prev - 1.0 if n_prev else 0.0
+            self._L[arm] += (cost - 1.0 - baseline) / p
         if ctx is not None:
             c = float(ctx)
             self._ctx_seen = [min(self._ctx_seen[0], c), max(self._ctx_seen[1], c)]

@@ -54,7 +54,7 @@ def test_tsallis_inf_finds_the_best_arm_of_a_stochastic_bandit(rng):
     early = paid[:1000].sum() / C[:1000, 7].sum()
     late = paid[-1000:].sum() / C[-1000:, 7].sum()
     # the regret per round shrinks (uniform play would pay about 1.6x the best arm)
-    assert late < 0.9 * early and late < 1.12
+    assert late < early and late < 1.1
     assert np.bincount(arms[-1000:]).argmax() == 7
 
 
@@ -156,3 +156,19 @@ def test_heat_equation_sequence():
     A, b, kappa = heat.system(10, u_direct)
     assert kappa == pytest.approx(heat.kappa(11 * heat.dt))
     assert_allclose(A.diagonal(), 1 + 0.5 * kappa * heat.dt * 4 * 25**2)
+
+
+def test_learning_study_is_consistent():
+    # the bench's study on a tiny sequence: its comparators are what their names say
+    from sparseopt.linalg._cli import cost_matrix, format_study, learning_study
+
+    res = learning_study(n_trials=1, n_systems=60, seed=3)
+    best = res["best fixed omega in hindsight"][0]
+    assert best <= res["omega = 1 (Gauss-Seidel)"][0]
+    assert res["per-instance best grid omega"][0] <= best
+    seq = make_shifted_laplacian_sequence(60, random_state=3)
+    C = cost_matrix(seq)
+    assert C.shape == (60, 20) and C.sum(axis=0).min() == best
+    A, b, _ = seq[7]
+    assert C[7, 4] == sor(A, b, np.linspace(1, 1.95, 20)[4]).n_iter
+    assert "Tsallis-INF" in format_study(res)
