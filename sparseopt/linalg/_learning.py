@@ -280,13 +280,13 @@ class RelaxationLearner:
             self._h[arm] += phi * y
             self._theta[arm] = np.linalg.solve(self._G[arm], self._h[arm])
         else:
-            # Importance-weighted estimate of the played arm's loss, less a baseline (the
-            # running mean of the previous costs: the reduced-variance estimator with a
-            # data-dependent B_t, still unbiased since B_t is known before the draw). The
-            # sums stay in iterations and are divided by the running scale when used.
-            n_prev = self.n_solves_ - 1
-            baseline = (self._cost_sum - cost) / n_prev - 1.0 if n_prev else 0.0
-            self._L[arm] += (cost - 1.0 - baseline) / p
+            # Importance-weighted estimate of the played arm's loss, kept nonnegative: a
+            # baseline (reduced-variance estimator) makes cheap draws of rarely played arms
+            # hugely negative, and on heavy-tailed iteration counts that locked the learner
+            # onto wrong arms (measured: 1.40x the best fixed omega on average over 10
+            # trials, 3.3x at worst, against 1.16x and 1.20x without). The sums stay in
+            # iterations and are divided by the running scale when used.
+            self._L[arm] += (cost - 1.0) / p
         if ctx is not None:
             c = float(ctx)
             self._ctx_seen = [min(self._ctx_seen[0], c), max(self._ctx_seen[1], c)]

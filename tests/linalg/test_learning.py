@@ -172,3 +172,16 @@ def test_learning_study_is_consistent():
     A, b, _ = seq[7]
     assert C[7, 4] == sor(A, b, np.linspace(1, 1.95, 20)[4]).n_iter
     assert "Tsallis-INF" in format_study(res)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tsallis_inf_is_stable_on_heavy_tailed_costs(seed):
+    # a shared heavy-tailed difficulty per system, as with shifts near singularity: the
+    # learner must not lock onto a wrong arm after one cheap draw
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(1, 1.95, 20)
+    difficulty = rng.lognormal(0.0, 1.0, 5000)
+    C = np.ceil(difficulty[:, None] * 50 * (1 + 0.08 * np.abs(np.arange(20) - 12)))
+    learner = RelaxationLearner(random_state=seed)
+    total = _costs(C, grid, learner, [None] * 5000)
+    assert total < 1.25 * C[:, 12].sum()
