@@ -1,0 +1,243 @@
+# Row-wise (Gustavson) sparse x sparse product with hash or dense accumulators, in two
+# phases (symbolic count, numeric fill), multi-threaded over chunks of rows of equal work.
+#
+# Inputs arrive validated from _spgemm.py: A and B are CSR with in-bounds indices of one
+# index type, values of one float type, A.shape[1] == B.shape[0]; `chunks` partitions the
+# rows of A (increasing, chunks[0] = 0, chunks[-1] = n_rows) and `flops` is the prefix sum
+# of the per-row multiply counts. Nothing here re-checks them.
+#
+# Per row, the accumulator is a hash table of the next power of two >= 2 x the row's
+# bound (flops in the symbolic phase, nnz in the numeric one: occupancy <= 50 %), with a
+# multiplicative hash and linear probing, unless that table would reach `dense_from`
+# slots: then a dense array of n_cols values with a generation mark (never cleared) is
+# used. Tables are thread-private and allocated once per thread at the largest size needed.
+cimport cython
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+from sparseopt._typedefs cimport floating, index_t
+
+cdef int64_t _HASH = 107
+
+
+cdef inline int64_t _pow2_at_least(int64_t x) noexcept nogil:
+    cdef int64_t p = 8
+    while p < x:
+        p <<= 1
+    return p
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def row_flops(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
+              int64_t[::1] out):
+    """``out[i + 1] = out[i] + sum_k nnz(B[k, :])`` over the entries ``k`` of row i of A."""
+    cdef int64_t n = a_ptr.shape[0] - 1, i, p, k, acc = 0
+    with nogil:
+        out[0] = 0
+        for i in range(n):
+            for p in range(a_ptr[i], a_ptr[i + 1]):
+                k = a_ind[p]
+                acc += b_ptr[k + 1] - b_ptr[k]
+            out[i + 1] = acc
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
+             const index_t[::1] b_ind, int64_t n_cols, const int64_t[::1] flops,
+             const int64_t[::1] chunks, int64_t dense_from, int64_t table_max,
+             bint need_dense, int64_t[::1] counts, int[::1] status, int n_threads):
+    """``counts[i]`` = the number of distinct columns in row i of A @ B.
+
+    Work buffers are allocated per thread before the loop (pointers assigned inside a
+    prange would be loop-private); ``status[0]`` is set to 1 if an allocation failed.
+    """
+    cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, cnt
+    cdef int64_t fl, gen, col
+    cdef int64_t *keys
+    cdef int64_t *mark
+    cdef int64_t *genp
+    with nogil, parallel(num_threads=n_threads):
+        keys = <int64_t *>malloc(table_max * sizeof(int64_t))
+        genp = <int64_t *>malloc(sizeof(int64_t))
+        mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
+        if keys == NULL or genp == NULL or (need_dense and mark == NULL):
+            status[0] = 1
+        else:
+            genp[0] = 0
+            if need_dense:
+                for col in range(n_cols):
+                    mark[col] = -1
+        for c in prange(n_chunks, schedule="dynamic"):
+            if status[0] != 0:
+                continue
+            for i in range(chunks[c], chunks[c + 1]):
+                fl = flops[i + 1] - flops[i]
+                if fl <= 1:
+                    counts[i] = fl
+                    continue
+                size = _pow2_at_least(2 * fl)
+                cnt = 0
+                if size >= dense_from:
+                    genp[0] = genp[0] + 1
+                    gen = genp[0]
+                    for p in range(a_ptr[i], a_ptr[i + 1]):
+                        k = a_ind[p]
+                        for q in range(b_ptr[k], b_ptr[k + 1]):
+                            j = b_ind[q]
+                            if mark[j] != gen:
+                                mark[j] = gen
+                                cnt = cnt + 1
+                else:
+                    mask = size - 1
+                    for h in range(size):
+                        keys[h] = -1
+                    for p in range(a_ptr[i], a_ptr[i + 1]):
+                        k = a_ind[p]
+                        for q in range(b_ptr[k], b_ptr[k + 1]):
+                            j = b_ind[q]
+                            h = (j * _HASH) & mask
+                            while True:
+                                if keys[h] == j:
+                                    break
+                                if keys[h] == -1:
+                                    keys[h] = j
+                                    cnt = cnt + 1
+                                    break
+                                h = (h + 1) & mask
+                counts[i] = cnt
+        free(keys)
+        free(mark)
+        free(genp)
+
+
+cdef inline void _sort_pairs(index_t *ind, floating *val, int64_t n) noexcept nogil:
+    # Shell sort by index (gaps 3h+1): in place, no allocation, fine for row lengths.
+    cdef int64_t gap = 1, i, j
+    cdef index_t ki
+    cdef floating vi
+    while gap < n // 3:
+        gap = 3 * gap + 1
+    while gap >= 1:
+        for i in range(gap, n):
+            ki = ind[i]
+            vi = val[i]
+            j = i
+            while j >= gap and ind[j - gap] > ki:
+                ind[j] = ind[j - gap]
+                val[j] = val[j - gap]
+                j -= gap
+            ind[j] = ki
+            val[j] = vi
+        gap //= 3
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[::1] a_val,
+            const index_t[::1] b_ptr, const index_t[::1] b_ind, const floating[::1] b_val,
+            int64_t n_cols, const int64_t[::1] c_ptr, const int64_t[::1] chunks,
+            int64_t dense_from, int64_t table_max, bint need_dense, index_t[::1] c_ind,
+            floating[::1] c_val, int64_t[::1] written, bint keep_zeros, bint sort_rows,
+            int[::1] status, int n_threads):
+    """Fill row i of C into ``c_ind/c_val[c_ptr[i]:]``; ``written[i]`` = entries kept.
+
+    Without ``keep_zeros``, sums that are exactly zero are left out (scipy's rule), so a
+    row may use less than the room the symbolic phase counted.
+    """
+    cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, start, w
+    cdef int64_t nnz_i, gen, t, col
+    cdef floating a, v
+    cdef int64_t *keys
+    cdef floating *vals
+    cdef int64_t *mark
+    cdef int64_t *genp
+    cdef floating *dense
+    with nogil, parallel(num_threads=n_threads):
+        keys = <int64_t *>malloc(table_max * sizeof(int64_t))
+        vals = <floating *>malloc(table_max * sizeof(floating))
+        genp = <int64_t *>malloc(sizeof(int64_t))
+        mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
+        dense = <floating *>malloc(n_cols * sizeof(floating)) if need_dense else NULL
+        if keys == NULL or vals == NULL or genp == NULL or (
+                need_dense and (mark == NULL or dense == NULL)):
+            status[0] = 1
+        else:
+            genp[0] = 0
+            if need_dense:
+                for col in range(n_cols):
+                    mark[col] = -1
+        for c in prange(n_chunks, schedule="dynamic"):
+            if status[0] != 0:
+                continue
+            for i in range(chunks[c], chunks[c + 1]):
+                start = c_ptr[i]
+                nnz_i = c_ptr[i + 1] - start
+                w = 0
+                if nnz_i == 0:
+                    written[i] = 0
+                    continue
+                size = _pow2_at_least(2 * nnz_i)
+                if size >= dense_from:
+                    genp[0] = genp[0] + 1
+                    gen = genp[0]
+                    # columns in first-touch order straight into C; values in `dense`
+                    for p in range(a_ptr[i], a_ptr[i + 1]):
+                        k = a_ind[p]
+                        a = a_val[p]
+                        for q in range(b_ptr[k], b_ptr[k + 1]):
+                            j = b_ind[q]
+                            if mark[j] != gen:
+                                mark[j] = gen
+                                dense[j] = a * b_val[q]
+                                c_ind[start + w] = <index_t>j
+                                w = w + 1
+                            else:
+                                dense[j] = dense[j] + a * b_val[q]
+                    t = 0
+                    for q in range(w):
+                        j = c_ind[start + q]
+                        v = dense[j]
+                        if keep_zeros or v != 0:
+                            c_ind[start + t] = <index_t>j
+                            c_val[start + t] = v
+                            t = t + 1
+                    w = t
+                else:
+                    mask = size - 1
+                    for h in range(size):
+                        keys[h] = -1
+                    for p in range(a_ptr[i], a_ptr[i + 1]):
+                        k = a_ind[p]
+                        a = a_val[p]
+                        for q in range(b_ptr[k], b_ptr[k + 1]):
+                            j = b_ind[q]
+                            h = (j * _HASH) & mask
+                            while True:
+                                if keys[h] == j:
+                                    vals[h] = vals[h] + a * b_val[q]
+                                    break
+                                if keys[h] == -1:
+                                    keys[h] = j
+                                    vals[h] = a * b_val[q]
+                                    break
+                                h = (h + 1) & mask
+                    for h in range(size):
+                        if keys[h] != -1:
+                            v = vals[h]
+                            if keep_zeros or v != 0:
+                                c_ind[start + w] = <index_t>keys[h]
+                                c_val[start + w] = v
+                                w = w + 1
+                if sort_rows and w > 1:
+                    _sort_pairs(&c_ind[start], &c_val[start], w)
+                written[i] = w
+        free(keys)
+        free(vals)
+        free(mark)
+        free(dense)
+        free(genp)

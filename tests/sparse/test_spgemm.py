@@ -1,0 +1,175 @@
+"""spgemm: equal to scipy's product in structure and values, on awkward inputs."""
+
+import threading
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sparseopt.sparse import spgemm
+
+
+def canonical(C):
+    C = sp.csr_array(C)
+    C.sum_duplicates()
+    C.eliminate_zeros()
+    C.sort_indices()
+    return C
+
+
+def assert_same_product(C, A, B, rtol=1e-14):
+    ref = canonical(sp.csr_array(A, dtype=C.dtype) @ sp.csr_array(B, dtype=C.dtype))
+    out = canonical(C.copy())
+    assert out.shape == ref.shape
+    assert_array_equal(out.indptr, ref.indptr)
+    assert_array_equal(out.indices, ref.indices)
+    scale = np.abs(ref.data).max() if ref.nnz else 1.0
+    assert_allclose(out.data, ref.data, rtol=rtol, atol=rtol * scale)
+
+
+@st.composite
+def factor_pairs(draw):
+    m, k, n = (draw(st.integers(0, 40)) for _ in range(3))
+    dens = draw(st.sampled_from([0.0, 0.05, 0.3, 1.0]))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    A = sp.random_array((m, k), density=dens, format="coo", rng=rng)
+    B = sp.random_array((k, n), density=dens, format="coo", rng=rng)
+    if draw(st.booleans()):  # every entry stored as two halves, rows unsorted
+        A = A.tocsr()
+        ind, val = [], []
+        for i in range(m):
+            cols = A.indices[A.indptr[i]:A.indptr[i + 1]][::-1]
+            vals = A.data[A.indptr[i]:A.indptr[i + 1]][::-1] / 2
+            ind.append(np.r_[cols, cols])
+            val.append(np.r_[vals, vals])
+        A = sp.csr_array((np.concatenate(val) if val else np.zeros(0),
+                          np.concatenate(ind).astype(np.int32) if ind else
+                          np.zeros(0, np.int32), 2 * A.indptr), shape=(m, k))
+        A.has_canonical_format = False
+        assert A.nnz == 2 * (A.indptr[-1] // 2)
+    else:
+        A = A.asformat(draw(st.sampled_from(["csr", "csc"])))
+    B = B.asformat(draw(st.sampled_from(["csr", "csc"])))
+    return A, B
+
+
+@settings(max_examples=120, deadline=None)
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense"]), st.booleans(),
+       st.sampled_from([1, 2]))
+def test_equals_scipy_on_random_inputs(pair, algorithm, sort, threads):
+    A, B = pair
+    C = spgemm(A, B, algorithm=algorithm, sort_indices=sort, threads=threads)
+    assert_same_product(C, A, B)
+    if sort:
+        for i in range(C.shape[0]):
+            row = C.indices[C.indptr[i]:C.indptr[i + 1]]
+            assert np.all(np.diff(row) > 0)
+
+
+@pytest.mark.parametrize("dtype, index_dtype", [
+    (np.float64, np.int32), (np.float64, np.int64), (np.float32, np.int32),
+    (np.float32, np.int64),
+])
+def test_dtypes(rng, dtype, index_dtype):
+    A = sp.random_array((200, 150), density=0.05, format="csr", rng=rng, dtype=dtype)
+    B = sp.random_array((150, 120), density=0.05, format="csr", rng=rng, dtype=dtype)
+    A = sp.csr_array((A.data, A.indices.astype(index_dtype), A.indptr.astype(index_dtype)),
+                     shape=A.shape)
+    C = spgemm(A, B)
+    assert C.dtype == dtype
+    assert C.indices.dtype == index_dtype and C.indptr.dtype == index_dtype
+    assert_same_product(C, A, B, rtol=1e-5 if dtype == np.float32 else 1e-14)
+
+
+def test_mixed_and_integer_dtypes_promote_to_float64(rng):
+    A = sp.random_array((30, 20), density=0.2, format="csr", rng=rng, dtype=np.float32)
+    B = sp.random_array((20, 10), density=0.2, format="csr", rng=rng)
+    assert spgemm(A, B).dtype == np.float64
+    Ai = sp.csr_array(np.arange(12).reshape(3, 4))
+    Bi = sp.csr_array(np.ones((4, 2), dtype=np.int64))
+    C = spgemm(Ai, Bi)
+    assert C.dtype == np.float64
+    assert_allclose(C.toarray(), Ai.toarray() @ Bi.toarray())
+
+
+def test_exact_zero_sums_are_dropped_like_scipy_unless_kept():
+    A = sp.csr_array([[1.0, 1.0]])
+    B = sp.csr_array([[1.0], [-1.0]])
+    assert (A @ B).nnz == 0
+    assert spgemm(A, B).nnz == 0
+    C = spgemm(A, B, keep_zeros=True)
+    assert C.nnz == 1 and C.data[0] == 0.0
+    for alg in ("hash", "dense"):
+        assert spgemm(A, B, algorithm=alg).nnz == 0
+        assert spgemm(A, B, algorithm=alg, keep_zeros=True).nnz == 1
+
+
+def test_matrix_and_array_types():
+    A = sp.random(20, 30, density=0.2, format="csr", random_state=0)
+    B = sp.random(30, 10, density=0.2, format="csr", random_state=1)
+    assert isinstance(spgemm(A, B), sp.csr_matrix)
+    assert isinstance(spgemm(sp.csr_array(A), B), sp.csr_array)
+
+
+def test_real_matrices_when_available():
+    import gzip
+    from pathlib import Path
+
+    import scipy.io
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/data/matrices/bcsstk16.mtx.gz"
+    if not path.exists():
+        pytest.skip("shared/data is not available")
+    with gzip.open(path) as fh:
+        A = sp.csr_array(scipy.io.mmread(fh))
+    for alg in ("auto", "hash"):
+        assert_same_product(spgemm(A, A, algorithm=alg), A, A, rtol=1e-13)
+
+
+def test_rectangular_a_at(rng):
+    A = sp.random_array((300, 200), density=0.03, format="csr", rng=rng)
+    assert_same_product(spgemm(A, A.T), A, A.T)
+
+
+def test_gil_is_released_two_products_in_threads(rng):
+    A = sp.random_array((3000, 3000), density=0.003, format="csr", rng=rng)
+    out = [None, None]
+
+    def work(slot):
+        out[slot] = spgemm(A, A, threads=1)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for C in out:
+        assert_same_product(C, A, A)
+
+
+@pytest.mark.parametrize("A, B, error, match", [
+    (sp.eye_array(3, format="csr"), sp.eye_array(4, format="csr"), ValueError,
+     "shapes do not match"),
+    (np.eye(3), sp.eye_array(3, format="csr"), TypeError, "A must be a scipy sparse"),
+    (sp.eye_array(3, format="csr"), np.eye(3), TypeError, "B must be a scipy sparse"),
+    (sp.eye_array(3, format="csr", dtype=complex), sp.eye_array(3, format="csr"), TypeError,
+     "complex and boolean"),
+    (sp.csr_array(([np.nan], [0], [0, 1]), shape=(1, 1)), sp.eye_array(1, format="csr"),
+     ValueError, "NaN"),
+])
+def test_bad_input(A, B, error, match):
+    with pytest.raises(error, match=match):
+        spgemm(A, B)
+
+
+def test_out_of_bounds_indices_are_caught():
+    bad = sp.csr_array((np.ones(1), np.array([5], dtype=np.int32),
+                        np.array([0, 1], dtype=np.int32)), shape=(1, 3), copy=False)
+    with pytest.raises(ValueError, match="A"):
+        spgemm(bad, sp.eye_array(3, format="csr"))
+    with pytest.raises(ValueError, match="algorithm"):
+        spgemm(sp.eye_array(3, format="csr"), sp.eye_array(3, format="csr"), algorithm="heap")
