@@ -58,16 +58,21 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
     cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, cnt
     cdef int64_t fl, gen, col
     cdef int64_t *keys
+    cdef int64_t *slots
     cdef int64_t *mark
     cdef int64_t *genp
     with nogil, parallel(num_threads=n_threads):
         keys = <int64_t *>malloc(table_max * sizeof(int64_t))
+        slots = <int64_t *>malloc(table_max * sizeof(int64_t))
         genp = <int64_t *>malloc(sizeof(int64_t))
         mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
-        if keys == NULL or genp == NULL or (need_dense and mark == NULL):
+        if keys == NULL or slots == NULL or genp == NULL or (need_dense and mark == NULL):
             status[0] = 1
         else:
             genp[0] = 0
+            # empty once; afterwards each row empties only the slots it filled
+            for col in range(table_max):
+                keys[col] = -1
             if need_dense:
                 for col in range(n_cols):
                     mark[col] = -1
@@ -93,8 +98,6 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                                 cnt = cnt + 1
                 else:
                     mask = size - 1
-                    for h in range(size):
-                        keys[h] = -1
                     for p in range(a_ptr[i], a_ptr[i + 1]):
                         k = a_ind[p]
                         for q in range(b_ptr[k], b_ptr[k + 1]):
@@ -105,11 +108,15 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                                     break
                                 if keys[h] == -1:
                                     keys[h] = j
+                                    slots[cnt] = h
                                     cnt = cnt + 1
                                     break
                                 h = (h + 1) & mask
+                    for h in range(cnt):
+                        keys[slots[h]] = -1
                 counts[i] = cnt
         free(keys)
+        free(slots)
         free(mark)
         free(genp)
 
@@ -153,21 +160,25 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
     cdef int64_t nnz_i, gen, t, col
     cdef floating a, v
     cdef int64_t *keys
+    cdef int64_t *slots
     cdef floating *vals
     cdef int64_t *mark
     cdef int64_t *genp
     cdef floating *dense
     with nogil, parallel(num_threads=n_threads):
         keys = <int64_t *>malloc(table_max * sizeof(int64_t))
+        slots = <int64_t *>malloc(table_max * sizeof(int64_t))
         vals = <floating *>malloc(table_max * sizeof(floating))
         genp = <int64_t *>malloc(sizeof(int64_t))
         mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
         dense = <floating *>malloc(n_cols * sizeof(floating)) if need_dense else NULL
-        if keys == NULL or vals == NULL or genp == NULL or (
+        if keys == NULL or slots == NULL or vals == NULL or genp == NULL or (
                 need_dense and (mark == NULL or dense == NULL)):
             status[0] = 1
         else:
             genp[0] = 0
+            for col in range(table_max):
+                keys[col] = -1
             if need_dense:
                 for col in range(n_cols):
                     mark[col] = -1
@@ -209,8 +220,7 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                     w = t
                 else:
                     mask = size - 1
-                    for h in range(size):
-                        keys[h] = -1
+                    t = 0
                     for p in range(a_ptr[i], a_ptr[i + 1]):
                         k = a_ind[p]
                         a = a_val[p]
@@ -224,19 +234,24 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                                 if keys[h] == -1:
                                     keys[h] = j
                                     vals[h] = a * b_val[q]
+                                    slots[t] = h
+                                    t = t + 1
                                     break
                                 h = (h + 1) & mask
-                    for h in range(size):
-                        if keys[h] != -1:
-                            v = vals[h]
-                            if keep_zeros or v != 0:
-                                c_ind[start + w] = <index_t>keys[h]
-                                c_val[start + w] = v
-                                w = w + 1
+                    # emit in first-touch order, emptying the filled slots as we go
+                    for q in range(t):
+                        h = slots[q]
+                        v = vals[h]
+                        if keep_zeros or v != 0:
+                            c_ind[start + w] = <index_t>keys[h]
+                            c_val[start + w] = v
+                            w = w + 1
+                        keys[h] = -1
                 if sort_rows and w > 1:
                     _sort_pairs(&c_ind[start], &c_val[start], w)
                 written[i] = w
         free(keys)
+        free(slots)
         free(vals)
         free(mark)
         free(dense)

@@ -72,9 +72,10 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
         Accumulator. ``"hash"``: a hash table of the next power of two at or above twice
         the row's bound (its multiply count in the symbolic pass, its entry count in the
         numeric one; multiplicative hash, linear probing). ``"dense"``: an array of ``n``
-        values with a generation mark. ``"auto"`` uses the hash table unless it would have
-        at least ``n / 8`` slots, and the dense array for such rows (high compression
-        ratio, e.g. FEM matrices), per row.
+        values with a generation mark. ``"auto"`` uses the dense array whenever one per thread
+        fits in 32 MiB (``n`` up to about 2 million in float64; it was the faster choice on
+        every benchmark matrix up to ``n`` = 1 million on the development machine), and
+        otherwise hashes each row unless its table would reach ``n / 8`` slots.
 
     Returns
     -------
@@ -138,8 +139,12 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
     _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
     chunks = _chunks(flops, nt)
     row_flops = np.diff(flops)
-    dense_from = {"auto": max(16, n // 8), "hash": np.iinfo(np.int64).max, "dense": 0}[
-        algorithm]
+    # auto: dense accumulators while a thread's array (values + marks) stays within 32 MiB
+    # (measured faster than hashing on every benchmark matrix up to n = 1M); beyond that,
+    # per row, only where the hash table would reach n / 8 slots.
+    small = n * (np.dtype(dtype).itemsize + 8) <= 32 * 2**20
+    dense_from = {"auto": 0 if small else max(16, n // 8),
+                  "hash": np.iinfo(np.int64).max, "dense": 0}[algorithm]
     status = np.zeros(1, dtype=np.intc)
 
     def tables(bounds):  # hash table size for the largest hashed row; any dense row?
