@@ -129,8 +129,9 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
     wide = any(getattr(M, "indptr", np.zeros(0, np.int32)).dtype == np.int64 for M in (A, B))
     index_dtype = np.dtype(np.int64 if wide or max(A.shape + B.shape) > _INT32_MAX
                            else np.int32)
+    same = A is B  # A @ A: validate and convert once
     A = _as_csr(A, "A", dtype, index_dtype)
-    B = _as_csr(B, "B", dtype, index_dtype)
+    B = A if same else _as_csr(B, "B", dtype, index_dtype)
     from . import _spgemm
 
     m, n = A.shape[0], B.shape[1]
@@ -164,7 +165,7 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
                          else np.int32)
     if out_index != index_dtype:  # nnz(C) needs int64 indices: widen the inputs
         A = _as_csr(A, "A", dtype, out_index)
-        B = _as_csr(B, "B", dtype, out_index)
+        B = A if same else _as_csr(B, "B", dtype, out_index)
     try:
         c_ind = np.empty(nnz, dtype=out_index)
         c_val = np.empty(nnz, dtype=dtype)
