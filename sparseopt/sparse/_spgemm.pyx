@@ -15,6 +15,7 @@ cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memset
 
 from sparseopt._typedefs cimport floating, index_t
 
@@ -59,13 +60,13 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
     cdef int64_t fl, gen, col
     cdef int64_t *keys
     cdef int64_t *slots
-    cdef int64_t *mark
+    cdef unsigned short *mark
     cdef int64_t *genp
     with nogil, parallel(num_threads=n_threads):
         keys = <int64_t *>malloc(table_max * sizeof(int64_t))
         slots = <int64_t *>malloc(table_max * sizeof(int64_t))
         genp = <int64_t *>malloc(sizeof(int64_t))
-        mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
+        mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
         if keys == NULL or slots == NULL or genp == NULL or (need_dense and mark == NULL):
             status[0] = 1
         else:
@@ -74,8 +75,7 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
             for col in range(table_max):
                 keys[col] = -1
             if need_dense:
-                for col in range(n_cols):
-                    mark[col] = -1
+                memset(mark, 0, n_cols * sizeof(unsigned short))
         for c in prange(n_chunks, schedule="dynamic"):
             if status[0] != 0:
                 continue
@@ -88,6 +88,9 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                 cnt = 0
                 if size >= dense_from:
                     genp[0] = genp[0] + 1
+                    if genp[0] > 65535:
+                        memset(mark, 0, n_cols * sizeof(unsigned short))
+                        genp[0] = 1
                     gen = genp[0]
                     for p in range(a_ptr[i], a_ptr[i + 1]):
                         k = a_ind[p]
@@ -162,7 +165,7 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
     cdef int64_t *keys
     cdef int64_t *slots
     cdef floating *vals
-    cdef int64_t *mark
+    cdef unsigned short *mark
     cdef int64_t *genp
     cdef floating *dense
     with nogil, parallel(num_threads=n_threads):
@@ -170,7 +173,7 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
         slots = <int64_t *>malloc(table_max * sizeof(int64_t))
         vals = <floating *>malloc(table_max * sizeof(floating))
         genp = <int64_t *>malloc(sizeof(int64_t))
-        mark = <int64_t *>malloc(n_cols * sizeof(int64_t)) if need_dense else NULL
+        mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
         dense = <floating *>malloc(n_cols * sizeof(floating)) if need_dense else NULL
         if keys == NULL or slots == NULL or vals == NULL or genp == NULL or (
                 need_dense and (mark == NULL or dense == NULL)):
@@ -180,8 +183,7 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
             for col in range(table_max):
                 keys[col] = -1
             if need_dense:
-                for col in range(n_cols):
-                    mark[col] = -1
+                memset(mark, 0, n_cols * sizeof(unsigned short))
         for c in prange(n_chunks, schedule="dynamic"):
             if status[0] != 0:
                 continue
@@ -195,6 +197,9 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                 size = _pow2_at_least(2 * nnz_i)
                 if size >= dense_from:
                     genp[0] = genp[0] + 1
+                    if genp[0] > 65535:
+                        memset(mark, 0, n_cols * sizeof(unsigned short))
+                        genp[0] = 1
                     gen = genp[0]
                     # columns in first-touch order straight into C; values in `dense`
                     for p in range(a_ptr[i], a_ptr[i + 1]):

@@ -173,3 +173,10 @@ def test_out_of_bounds_indices_are_caught():
         spgemm(bad, sp.eye_array(3, format="csr"))
     with pytest.raises(ValueError, match="algorithm"):
         spgemm(sp.eye_array(3, format="csr"), sp.eye_array(3, format="csr"), algorithm="heap")
+
+
+def test_generation_marks_wrap_around(rng):
+    # more rows than a 16-bit generation counter has values, on one thread
+    A = sp.random_array((70_000, 40), density=0.05, format="csr", rng=rng)
+    B = sp.random_array((40, 30), density=0.3, format="csr", rng=rng)
+    assert_same_product(spgemm(A, B, threads=1, algorithm="dense"), A, B)
