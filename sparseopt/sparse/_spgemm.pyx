@@ -50,7 +50,8 @@ def row_flops(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[
 def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
              const index_t[::1] b_ind, int64_t n_cols, const int64_t[::1] flops,
              const int64_t[::1] chunks, int64_t dense_from, int64_t table_max,
-             bint need_dense, int64_t[::1] counts, int[::1] status, int n_threads):
+             bint need_dense, int64_t[::1] counts, int[::1] status, int n_threads,
+             const index_t[::1] m_ptr, const index_t[::1] m_ind, bint has_mask):
     """``counts[i]`` = the number of distinct columns in row i of A @ B.
 
     Work buffers are allocated per thread before the loop (pointers assigned inside a
@@ -61,16 +62,22 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
     cdef int64_t *keys
     cdef int64_t *slots
     cdef unsigned short *mark
+    cdef unsigned char *allow
     cdef int64_t *genp
     with nogil, parallel(num_threads=n_threads):
         keys = <int64_t *>malloc(table_max * sizeof(int64_t))
         slots = <int64_t *>malloc(table_max * sizeof(int64_t))
         genp = <int64_t *>malloc(sizeof(int64_t))
         mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
-        if keys == NULL or slots == NULL or genp == NULL or (need_dense and mark == NULL):
+        # the mask's row as flags (C<M> = A B: only columns M stores are computed)
+        allow = <unsigned char *>malloc(n_cols + 1) if has_mask else NULL
+        if keys == NULL or slots == NULL or genp == NULL or (need_dense and mark == NULL) or (
+                has_mask and allow == NULL):
             status[0] = 1
         else:
             genp[0] = 0
+            if has_mask:
+                memset(allow, 0, n_cols + 1)
             # empty once; afterwards each row empties only the slots it filled
             for col in range(table_max):
                 keys[col] = -1
@@ -81,9 +88,12 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                 continue
             for i in range(chunks[c], chunks[c + 1]):
                 fl = flops[i + 1] - flops[i]
-                if fl <= 1:
+                if fl == 0 or (fl == 1 and not has_mask):
                     counts[i] = fl
                     continue
+                if has_mask:
+                    for p in range(m_ptr[i], m_ptr[i + 1]):
+                        allow[m_ind[p]] = 1
                 size = _pow2_at_least(2 * fl)
                 cnt = 0
                 if size >= dense_from:
@@ -96,6 +106,8 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                         k = a_ind[p]
                         for q in range(b_ptr[k], b_ptr[k + 1]):
                             j = b_ind[q]
+                            if has_mask and allow[j] == 0:
+                                continue
                             if mark[j] != gen:
                                 mark[j] = gen
                                 cnt = cnt + 1
@@ -105,6 +117,8 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                         k = a_ind[p]
                         for q in range(b_ptr[k], b_ptr[k + 1]):
                             j = b_ind[q]
+                            if has_mask and allow[j] == 0:
+                                continue
                             h = (j * _HASH) & mask
                             while True:
                                 if keys[h] == j:
@@ -117,10 +131,14 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
                                 h = (h + 1) & mask
                     for h in range(cnt):
                         keys[slots[h]] = -1
+                if has_mask:
+                    for p in range(m_ptr[i], m_ptr[i + 1]):
+                        allow[m_ind[p]] = 0
                 counts[i] = cnt
         free(keys)
         free(slots)
         free(mark)
+        free(allow)
         free(genp)
 
 
@@ -153,7 +171,8 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
             int64_t n_cols, const int64_t[::1] c_ptr, const int64_t[::1] chunks,
             int64_t dense_from, int64_t table_max, bint need_dense, index_t[::1] c_ind,
             floating[::1] c_val, int64_t[::1] written, bint keep_zeros, bint sort_rows,
-            int[::1] status, int n_threads):
+            int[::1] status, int n_threads, const index_t[::1] m_ptr,
+            const index_t[::1] m_ind, bint has_mask):
     """Fill row i of C into ``c_ind/c_val[c_ptr[i]:]``; ``written[i]`` = entries kept.
 
     Without ``keep_zeros``, sums that are exactly zero are left out (scipy's rule), so a
@@ -166,6 +185,7 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
     cdef int64_t *slots
     cdef floating *vals
     cdef unsigned short *mark
+    cdef unsigned char *allow
     cdef int64_t *genp
     cdef floating *dense
     with nogil, parallel(num_threads=n_threads):
@@ -175,11 +195,15 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
         genp = <int64_t *>malloc(sizeof(int64_t))
         mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
         dense = <floating *>malloc(n_cols * sizeof(floating)) if need_dense else NULL
+        allow = <unsigned char *>malloc(n_cols + 1) if has_mask else NULL
         if keys == NULL or slots == NULL or vals == NULL or genp == NULL or (
-                need_dense and (mark == NULL or dense == NULL)):
+                need_dense and (mark == NULL or dense == NULL)) or (
+                has_mask and allow == NULL):
             status[0] = 1
         else:
             genp[0] = 0
+            if has_mask:
+                memset(allow, 0, n_cols + 1)
             for col in range(table_max):
                 keys[col] = -1
             if need_dense:
@@ -194,6 +218,9 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                 if nnz_i == 0:
                     written[i] = 0
                     continue
+                if has_mask:
+                    for p in range(m_ptr[i], m_ptr[i + 1]):
+                        allow[m_ind[p]] = 1
                 size = _pow2_at_least(2 * nnz_i)
                 if size >= dense_from:
                     genp[0] = genp[0] + 1
@@ -207,6 +234,8 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                         a = a_val[p]
                         for q in range(b_ptr[k], b_ptr[k + 1]):
                             j = b_ind[q]
+                            if has_mask and allow[j] == 0:
+                                continue
                             if mark[j] != gen:
                                 mark[j] = gen
                                 dense[j] = a * b_val[q]
@@ -231,6 +260,8 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                         a = a_val[p]
                         for q in range(b_ptr[k], b_ptr[k + 1]):
                             j = b_ind[q]
+                            if has_mask and allow[j] == 0:
+                                continue
                             h = (j * _HASH) & mask
                             while True:
                                 if keys[h] == j:
@@ -252,6 +283,9 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
                             c_val[start + w] = v
                             w = w + 1
                         keys[h] = -1
+                if has_mask:
+                    for p in range(m_ptr[i], m_ptr[i + 1]):
+                        allow[m_ind[p]] = 0
                 if sort_rows and w > 1:
                     _sort_pairs(&c_ind[start], &c_val[start], w)
                 written[i] = w
@@ -259,5 +293,6 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
         free(slots)
         free(vals)
         free(mark)
+        free(allow)
         free(dense)
         free(genp)

@@ -43,7 +43,7 @@ def _chunks(flops, n_threads):
     return np.unique(bounds).astype(np.int64)
 
 
-def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
+def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = False,
            keep_zeros: bool = False, algorithm: str = "auto"):
     r"""Sparse times sparse, multi-threaded: ``C = A @ B`` in CSR.
 
@@ -60,6 +60,11 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
         Left factor (CSR used as is; CSC and other formats are converted).
     B : scipy sparse matrix or array of shape (k, n)
         Right factor.
+    mask : scipy sparse matrix or array of shape (m, n), optional
+        Compute only the entries of ``A @ B`` where ``mask`` stores an entry (its
+        structure; values are ignored): GraphBLAS's masked product ``C<M> = A B``, e.g. for
+        counting triangles as ``spgemm(L, L, mask=L).sum()`` with ``L`` the strictly lower
+        triangle of an adjacency matrix. Products outside the mask are never formed.
     threads : int, optional
         Threads to use; see :func:`sparseopt.utils.effective_n_threads`.
     sort_indices : bool, default=False
@@ -129,12 +134,26 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
     wide = any(getattr(M, "indptr", np.zeros(0, np.int32)).dtype == np.int64 for M in (A, B))
     index_dtype = np.dtype(np.int64 if wide or max(A.shape + B.shape) > _INT32_MAX
                            else np.int32)
+    if mask is not None:
+        if not sp.issparse(mask):
+            raise TypeError(f"mask must be a scipy sparse matrix or array, got "
+                            f"{type(mask).__name__}")
+        if mask.shape != (A.shape[0], B.shape[1]):
+            raise ValueError(f"mask must have the shape of A @ B, {(A.shape[0], B.shape[1])},"
+                             f" got {mask.shape}")
     same = A is B  # A @ A: validate and convert once
     A = _as_csr(A, "A", dtype, index_dtype)
     B = A if same else _as_csr(B, "B", dtype, index_dtype)
     from . import _spgemm
 
     m, n = A.shape[0], B.shape[1]
+    if mask is not None:
+        M = check_sparse(mask, "mask", formats=("csr",), dtype=None, allow_nonfinite=True)
+        m_ptr = M.indptr.astype(index_dtype, copy=False)
+        m_ind = M.indices.astype(index_dtype, copy=False)
+    else:
+        m_ptr = np.zeros(1, dtype=index_dtype)
+        m_ind = np.zeros(0, dtype=index_dtype)
     nt = effective_n_threads(threads)
     flops = np.empty(m + 1, dtype=np.int64)
     _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
@@ -155,7 +174,8 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
     table_max, need_dense = tables(row_flops)
     counts = np.empty(m, dtype=np.int64)
     _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, flops, chunks, dense_from,
-                     table_max, need_dense, counts, status, nt)
+                     table_max, need_dense, counts, status, nt, m_ptr, m_ind,
+                     mask is not None)
     if status[0]:
         raise MemoryError("spgemm could not allocate its per-thread accumulators")
     c_ptr = np.zeros(m + 1, dtype=np.int64)
@@ -177,7 +197,8 @@ def spgemm(A, B, *, threads: int | None = None, sort_indices: bool = False,
     written = np.empty(m, dtype=np.int64)
     _spgemm.numeric(A.indptr, A.indices, A.data, B.indptr, B.indices, B.data, n, c_ptr,
                     chunks, dense_from, table_max, need_dense, c_ind, c_val, written,
-                    keep_zeros, sort_indices, status, nt)
+                    keep_zeros, sort_indices, status, nt, m_ptr.astype(out_index, copy=False),
+                    m_ind.astype(out_index, copy=False), mask is not None)
     if status[0]:
         raise MemoryError("spgemm could not allocate its per-thread accumulators")
     if written.sum() < nnz:  # exact zeros dropped: close the gaps

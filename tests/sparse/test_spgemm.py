@@ -180,3 +180,37 @@ def test_generation_marks_wrap_around(rng):
     A = sp.random_array((70_000, 40), density=0.05, format="csr", rng=rng)
     B = sp.random_array((40, 30), density=0.3, format="csr", rng=rng)
     assert_same_product(spgemm(A, B, threads=1, algorithm="dense"), A, B)
+
+
+@settings(max_examples=60, deadline=None)
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense"]), st.integers(0, 2**31 - 1))
+def test_masked_product_equals_the_masked_full_product(pair, algorithm, seed):
+    A, B = pair
+    rng = np.random.default_rng(seed)
+    M = sp.random_array((A.shape[0], B.shape[1]), density=0.3, format="csr", rng=rng)
+    C = spgemm(A, B, mask=M, algorithm=algorithm)
+    pattern = sp.csr_array((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
+    ref = sp.csr_array(A) @ sp.csr_array(B)
+    assert_same_product(C, ref.multiply(pattern), sp.eye_array(B.shape[1], format="csr"))
+
+
+def test_triangle_counting_with_a_mask():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    n = 40
+    upper = np.triu(rng.random((n, n)) < 0.15, 1)
+    adj = upper | upper.T
+    L = sp.csr_array(np.tril(adj).astype(float))
+    triangles = spgemm(L, L, mask=L).sum()
+    brute = sum(1 for i, j, k in itertools.combinations(range(n), 3)
+                if adj[i, j] and adj[j, k] and adj[i, k])
+    assert triangles == brute
+
+
+def test_bad_mask():
+    eye = sp.eye_array(3, format="csr")
+    with pytest.raises(ValueError, match="mask must have the shape"):
+        spgemm(eye, eye, mask=sp.eye_array(4, format="csr"))
+    with pytest.raises(TypeError, match="mask must be a scipy sparse"):
+        spgemm(eye, eye, mask=np.eye(3))
