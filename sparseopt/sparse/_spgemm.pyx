@@ -17,7 +17,13 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from sparseopt._typedefs cimport floating, index_t
+from sparseopt._typedefs cimport index_t
+
+# values of the numeric phase: the float types and complex128 (scipy's complex default)
+ctypedef fused value_t:
+    float
+    double
+    double complex
 
 cdef int64_t _HASH = 107
 
@@ -142,11 +148,11 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
         free(genp)
 
 
-cdef inline void _sort_pairs(index_t *ind, floating *val, int64_t n) noexcept nogil:
+cdef inline void _sort_pairs(index_t *ind, value_t *val, int64_t n) noexcept nogil:
     # Shell sort by index (gaps 3h+1): in place, no allocation, fine for row lengths.
     cdef int64_t gap = 1, i, j
     cdef index_t ki
-    cdef floating vi
+    cdef value_t vi
     while gap < n // 3:
         gap = 3 * gap + 1
     while gap >= 1:
@@ -166,11 +172,11 @@ cdef inline void _sort_pairs(index_t *ind, floating *val, int64_t n) noexcept no
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[::1] a_val,
-            const index_t[::1] b_ptr, const index_t[::1] b_ind, const floating[::1] b_val,
+def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const value_t[::1] a_val,
+            const index_t[::1] b_ptr, const index_t[::1] b_ind, const value_t[::1] b_val,
             int64_t n_cols, const int64_t[::1] c_ptr, const int64_t[::1] chunks,
             int64_t dense_from, int64_t table_max, bint need_dense, index_t[::1] c_ind,
-            floating[::1] c_val, int64_t[::1] written, bint keep_zeros, bint sort_rows,
+            value_t[::1] c_val, int64_t[::1] written, bint keep_zeros, bint sort_rows,
             int[::1] status, int n_threads, const index_t[::1] m_ptr,
             const index_t[::1] m_ind, bint has_mask):
     """Fill row i of C into ``c_ind/c_val[c_ptr[i]:]``; ``written[i]`` = entries kept.
@@ -180,21 +186,21 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const floating[:
     """
     cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, start, w
     cdef int64_t nnz_i, gen, t, col
-    cdef floating a, v
+    cdef value_t a, v
     cdef int64_t *keys
     cdef int64_t *slots
-    cdef floating *vals
+    cdef value_t *vals
     cdef unsigned short *mark
     cdef unsigned char *allow
     cdef int64_t *genp
-    cdef floating *dense
+    cdef value_t *dense
     with nogil, parallel(num_threads=n_threads):
         keys = <int64_t *>malloc(table_max * sizeof(int64_t))
         slots = <int64_t *>malloc(table_max * sizeof(int64_t))
-        vals = <floating *>malloc(table_max * sizeof(floating))
+        vals = <value_t *>malloc(table_max * sizeof(value_t))
         genp = <int64_t *>malloc(sizeof(int64_t))
         mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
-        dense = <floating *>malloc(n_cols * sizeof(floating)) if need_dense else NULL
+        dense = <value_t *>malloc(n_cols * sizeof(value_t)) if need_dense else NULL
         allow = <unsigned char *>malloc(n_cols + 1) if has_mask else NULL
         if keys == NULL or slots == NULL or vals == NULL or genp == NULL or (
                 need_dense and (mark == NULL or dense == NULL)) or (

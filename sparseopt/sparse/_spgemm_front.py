@@ -22,10 +22,8 @@ def _as_csr(M, name, dtype, index_dtype):
     if not sp.issparse(M):
         raise TypeError(f"{name} must be a scipy sparse matrix or array, got "
                         f"{type(M).__name__}")
-    if M.dtype.kind in "cb" or M.dtype.kind not in "biuf":
-        raise TypeError(f"{name} has dtype {M.dtype}; spgemm multiplies real float and "
-                        "integer matrices (complex and boolean products are not supported "
-                        "yet)")
+    if M.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must have a numeric or boolean dtype, got {M.dtype}")
     M = check_sparse(M, name, formats=("csr",), dtype=dtype)
     if M.indptr.dtype != index_dtype:
         M = sp.csr_array((M.data, M.indices.astype(index_dtype),
@@ -85,14 +83,16 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     Returns
     -------
     C : scipy.sparse.csr_array of shape (m, n)
-        The product (a ``csr_matrix`` if both inputs are ``spmatrix``), float32 if both
-        inputs are float32 and float64 otherwise, with int32 indices when ``m``, ``n`` and
-        ``nnz(C)`` allow it and int64 otherwise (scipy's rule).
+        The product (a ``csr_matrix`` if both inputs are ``spmatrix``), with int32 indices
+        when ``m``, ``n`` and ``nnz(C)`` allow it and int64 otherwise (scipy's rule). Its
+        dtype: complex128 if an input is complex; float32 if both are float32 (or one is
+        boolean); bool if both are boolean (the pattern product: an entry wherever some
+        ``a_ik b_kj`` pair exists); float64 otherwise (integers included).
 
     Raises
     ------
     TypeError
-        If an input is not sparse, or complex or boolean.
+        If an input is not sparse or has a non-numeric dtype.
     ValueError
         If the shapes do not match, an input's structure is malformed, holds NaN/inf, or
         ``algorithm`` is unknown.
@@ -130,7 +130,16 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     if A.shape[1] != B.shape[0]:
         raise ValueError(f"shapes do not match for A @ B: A is {A.shape}, B is {B.shape}")
     matrices = isinstance(A, sp.spmatrix) and isinstance(B, sp.spmatrix)
-    dtype = np.float32 if (A.dtype == np.float32 and B.dtype == np.float32) else np.float64
+    kinds = (A.dtype, B.dtype)
+    pattern = all(d == np.bool_ for d in kinds)  # boolean product: the structure of A B
+    if pattern:
+        dtype, keep_zeros = np.float32, True  # sums of ones: no cancellation
+    elif any(d.kind == "c" for d in kinds):
+        dtype = np.complex128
+    elif all(d in (np.float32, np.bool_) for d in kinds):
+        dtype = np.float32
+    else:
+        dtype = np.float64
     wide = any(getattr(M, "indptr", np.zeros(0, np.int32)).dtype == np.int64 for M in (A, B))
     index_dtype = np.dtype(np.int64 if wide or max(A.shape + B.shape) > _INT32_MAX
                            else np.int32)
@@ -207,6 +216,8 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         c_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(written, out=c_ptr[1:])
     cls = sp.csr_matrix if matrices else sp.csr_array
+    if pattern:
+        c_val = np.ones(c_val.shape[0], dtype=np.bool_)
     C = cls((c_val, c_ind, c_ptr.astype(out_index)), shape=(m, n))
     C.has_sorted_indices = bool(sort_indices)
     return C

@@ -85,6 +85,12 @@ def test_dtypes(rng, dtype, index_dtype):
     assert_same_product(C, A, B, rtol=1e-5 if dtype == np.float32 else 1e-14)
 
 
+def test_non_numeric_input_is_rejected():
+    S = sp.csr_array((np.array(["x"], dtype=object), [0], [0, 1]), shape=(1, 1))
+    with pytest.raises(TypeError, match="A must"):
+        spgemm(S, sp.eye_array(1, format="csr"))
+
+
 def test_mixed_and_integer_dtypes_promote_to_float64(rng):
     A = sp.random_array((30, 20), density=0.2, format="csr", rng=rng, dtype=np.float32)
     B = sp.random_array((20, 10), density=0.2, format="csr", rng=rng)
@@ -156,8 +162,6 @@ def test_gil_is_released_two_products_in_threads(rng):
      "shapes do not match"),
     (np.eye(3), sp.eye_array(3, format="csr"), TypeError, "A must be a scipy sparse"),
     (sp.eye_array(3, format="csr"), np.eye(3), TypeError, "B must be a scipy sparse"),
-    (sp.eye_array(3, format="csr", dtype=complex), sp.eye_array(3, format="csr"), TypeError,
-     "complex and boolean"),
     (sp.csr_array(([np.nan], [0], [0, 1]), shape=(1, 1)), sp.eye_array(1, format="csr"),
      ValueError, "NaN"),
 ])
@@ -214,3 +218,31 @@ def test_bad_mask():
         spgemm(eye, eye, mask=sp.eye_array(4, format="csr"))
     with pytest.raises(TypeError, match="mask must be a scipy sparse"):
         spgemm(eye, eye, mask=np.eye(3))
+
+
+def test_complex_products(rng):
+    A = sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
+    A = A + 1j * sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
+    B = sp.random_array((50, 40), density=0.1, format="csr", rng=rng)
+    for alg in ("auto", "hash"):
+        C = spgemm(A, B, algorithm=alg)
+        assert C.dtype == np.complex128
+        assert_same_product(C, A, B)
+        C = spgemm(B.T, A.T, algorithm=alg)  # real times complex
+        assert_same_product(C, B.T, A.T)
+    Z = sp.csr_array([[1j, 1.0]]) @ sp.csr_array([[1j], [1.0]])  # 1j*1j + 1 = 0: dropped
+    assert Z.nnz == 0
+    assert spgemm(sp.csr_array([[1j, 1.0]]), sp.csr_array([[1j], [1.0]])).nnz == 0
+
+
+def test_boolean_pattern_product(rng):
+    A = sp.random_array((50, 40), density=0.1, format="csr", rng=rng) != 0
+    B = sp.random_array((40, 30), density=0.1, format="csr", rng=rng) != 0
+    C = spgemm(A, B, sort_indices=True)
+    assert C.dtype == np.bool_
+    ref = (A.astype(float) @ B.astype(float)) != 0
+    assert_array_equal(C.toarray(), ref.toarray())
+    # boolean times float: promoted like scipy
+    F = sp.random_array((40, 30), density=0.1, format="csr", rng=rng, dtype=np.float32)
+    assert spgemm(A, F).dtype == np.float32
+    assert_same_product(spgemm(A, F), A.astype(np.float32), F, rtol=1e-6)
