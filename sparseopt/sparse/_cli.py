@@ -134,8 +134,36 @@ def _spgemm_cases(quick, nt):
     def discrepancy(ref, out):
         import scipy.sparse as sp
 
+        if not sp.issparse(out):  # a GraphBLAS matrix
+            import graphblas as gb
+
+            out = gb.io.to_scipy_sparse(out, format="csr")
         a, b = sp.csr_array(ref), sp.csr_array(out)
         return float(abs(a - b).max() / max(abs(a).max(), 1e-300)) if a.nnz else 0.0
+
+    def graphblas(threads):
+        def prepare(A):
+            import graphblas as gb
+
+            return gb.io.from_scipy_sparse(A)
+
+        def fn(M):
+            import graphblas as gb
+
+            gb.ss.config["nthreads"] = threads
+            return M.mxm(M).new()  # left jumbled (unsorted), like ours
+
+        return Contender(f"python-graphblas ({threads} thread{'s' * (threads > 1)})", fn,
+                         prepare=prepare)
+
+    def mkl(threads):
+        def fn(A):
+            import sparse_dot_mkl
+
+            sparse_dot_mkl.mkl_set_num_threads(threads)
+            return sparse_dot_mkl.dot_product_mkl(A, A)
+
+        return Contender(f"sparse_dot_mkl ({threads} thread{'s' * (threads > 1)})", fn)
 
     def scipy_product(A):
         from threadpoolctl import threadpool_limits
@@ -153,6 +181,7 @@ def _spgemm_cases(quick, nt):
             Contender(f"sparseopt spgemm sorted ({nt} threads)",
                       lambda A, nt=nt: spgemm(A, A, threads=nt, sort_indices=True), ours=True),
             Contender("scipy A @ A", scipy_product),
+            graphblas(1), graphblas(nt), mkl(1), mkl(nt),
         ]
         cases.append(BenchCase(f"spgemm A @ A, {name}", make, contenders,
                                baseline="scipy A @ A", discrepancy=discrepancy))
