@@ -40,3 +40,34 @@ class CsrMatmatDense(Benchmark):
     def track_max_rel_error_vs_scipy(self, library, n_threads, n_cols):
         ref = self.A @ self.X
         return float(np.max(np.abs(self.run() - ref)) / np.max(np.abs(ref)))
+
+
+class Spgemm(Benchmark):
+    """``A @ A`` for the 2-D Poisson matrix (1000^2; 300^2 in fast mode) and a uniform
+    random matrix with 10 nonzeros per row (100k^2; 20k^2 in fast mode)."""
+
+    param_names = ["library", "n_threads", "matrix"]
+    params = (["sparseopt", "scipy"], [1, 2], ["poisson2d", "random"])
+
+    def setup(self, library, n_threads, matrix):
+        from sparseopt.datasets import laplacian_2d, make_random_csr
+
+        if library == "scipy" and n_threads != 1:
+            raise NotImplementedError("scipy's product is single-threaded")
+        if matrix == "poisson2d":
+            self.A = laplacian_2d(300 if is_fast() else 1000)
+        else:
+            n = 20_000 if is_fast() else 100_000
+            self.A = make_random_csr(n, n, 10, random_state=0)
+        if library == "sparseopt":
+            from sparseopt.sparse import spgemm
+
+            self.run = lambda: spgemm(self.A, self.A, threads=n_threads)
+        else:
+            self.run = lambda: self.A @ self.A
+
+    def time_spgemm(self, library, n_threads, matrix):
+        self.run()
+
+    def peakmem_spgemm(self, library, n_threads, matrix):
+        self.run()
