@@ -158,6 +158,11 @@ def _spgemm_cases(quick, nt):
 
     def mkl(threads):
         def fn(A):
+            import os
+
+            # Intel OpenMP threads spin 200 ms after each call by default, starving the
+            # next contender's threads on a 2-core machine: let them sleep at once.
+            os.environ.setdefault("KMP_BLOCKTIME", "0")
             import sparse_dot_mkl
 
             sparse_dot_mkl.mkl_set_num_threads(threads)
