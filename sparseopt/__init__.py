@@ -12,7 +12,7 @@ __version__ = "0.1.0.dev0"
 
 # Public subpackages, imported lazily on attribute access (PEP 562).
 _SUBPACKAGES = (
-    "bcd", "datasets", "exceptions", "linalg", "linear_model", "sparse", "structured",
+    "bcd", "datasets", "exceptions", "linalg", "linear_model", "ot", "sparse", "structured",
     "utils",
 )
 

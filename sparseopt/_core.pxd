@@ -39,3 +39,42 @@ cdef extern from "sparseopt/csr.h" nogil:
                          const float *x, int64_t x_rs, int64_t x_cs,
                          float *y, int64_t y_rs, int64_t y_cs,
                          float alpha, float beta, int n_threads)
+
+
+cdef extern from "sparseopt/sinkhorn.h" nogil:
+    int so_sk_lse_rows_f64(int64_t n, int64_t m, const double *M, const double *g, double reg,
+                           double *out, int n_threads)
+    int so_sk_lse_rows_f32(int64_t n, int64_t m, const float *M, const double *g, double reg,
+                           double *out, int n_threads)
+    int so_sk_lse_cols_f64(int64_t n, int64_t m, const double *M, const double *f, double reg,
+                           double *out, int n_threads)
+    int so_sk_lse_cols_f32(int64_t n, int64_t m, const float *M, const double *f, double reg,
+                           double *out, int n_threads)
+    int so_sk_kernel_f64(int64_t n, int64_t m, const double *M, const double *f,
+                         const double *g, double reg, double *K, int n_threads)
+    int so_sk_kernel_f32(int64_t n, int64_t m, const float *M, const double *f,
+                         const double *g, double reg, double *K, int n_threads)
+    int so_sk_marginals_f64(int64_t n, int64_t m, const double *M, const double *f,
+                            const double *g, double reg, double *rows, double *cols,
+                            double *total, double *cost, const double *a, const double *b,
+                            double tau, int64_t *counts, int n_threads)
+    int so_sk_marginals_f32(int64_t n, int64_t m, const float *M, const double *f,
+                            const double *g, double reg, double *rows, double *cols,
+                            double *total, double *cost, const double *a, const double *b,
+                            double tau, int64_t *counts, int n_threads)
+    int so_sk_sparsify_f64(int64_t n, int64_t m, const double *M, const double *f,
+                           const double *g, double reg, const double *a, const double *b,
+                           double tau, const int64_t *indptr, int64_t *indices,
+                           double *data, int64_t *filled, int n_threads)
+    int so_sk_sparsify_f32(int64_t n, int64_t m, const float *M, const double *f,
+                           const double *g, double reg, const double *a, const double *b,
+                           double tau, const int64_t *indptr, int64_t *indices,
+                           double *data, int64_t *filled, int n_threads)
+    int so_sk_matvec(int64_t n, int64_t m, const double *K, const double *v, double *out,
+                     int n_threads)
+    int so_sk_rmatvec(int64_t n, int64_t m, const double *K, const double *u, double *out,
+                      int n_threads)
+    int so_sns_pcg(int64_t n, int64_t m, const int64_t *indptr, const int64_t *indices,
+                   const double *data, const double *d1, const double *d2, double shift,
+                   const double *r1, const double *r2, double *x, double *y, double rtol,
+                   int64_t max_iter, int64_t *n_iter, double *rel_res, int n_threads)

@@ -1,0 +1,375 @@
+"""The entropic-OT solver loops on validated problems: log-domain Sinkhorn, absorbed-scaling
+Sinkhorn, and Sinkhorn-Newton-Sparse (SNS).
+
+Everything here works on a :class:`_Problem` whose weights are positive float64 vectors and
+whose cost is a C-contiguous float64 or float32 matrix; the dual potentials ``f, g`` are
+float64 and define the plan ``P = exp((f[:, None] + g[None, :] - M) / reg)``.  Every loop
+stops on the L1 marginal error ``||P 1 - a||_1 + ||P^T 1 - b||_1``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _sinkhorn as _k
+
+# Scalings beyond these bounds are absorbed into the potentials (and the kernel rebuilt),
+# so that u, v and K stay far from float64 overflow and underflow.
+_ABSORB_HI = 1e50
+_ABSORB_LO = 1e-50
+# A kernel matvec entry below this means the kernel lost a row or column to underflow.
+_TINY = 1e-280
+
+
+@dataclass
+class _Problem:
+    a: np.ndarray
+    b: np.ndarray
+    M: np.ndarray
+    reg: float
+    n_threads: int
+
+    def __post_init__(self):
+        self.log_a = np.log(self.a)
+        self.log_b = np.log(self.b)
+
+
+@dataclass
+class _State:
+    """Where a solver is: potentials, the error history and the counters."""
+
+    f: np.ndarray
+    g: np.ndarray
+    errors: list = field(default_factory=list)
+    n_iter: int = 0
+    n_sinkhorn: int = 0
+    n_newton: int = 0
+    cg_iterations: int = 0
+    converged: bool = False
+    switched_at: int | None = None
+
+
+def _lse_rows(pb, g):
+    out = np.empty(pb.a.shape[0])
+    _k.lse_rows(pb.M, g, pb.reg, out, pb.n_threads)
+    return out
+
+
+def _lse_cols(pb, f):
+    out = np.empty(pb.b.shape[0])
+    _k.lse_cols(pb.M, f, pb.reg, out, pb.n_threads)
+    return out
+
+
+def marginals(pb, f, g, tau=None):
+    """(rows, cols, total, cost, counts) of the plan at (f, g) in one pass."""
+    n, m = pb.M.shape
+    rows, cols = np.empty(n), np.empty(m)
+    counts = np.empty(n, dtype=np.int64) if tau is not None else None
+    total, cost = _k.marginals(pb.M, f, g, pb.reg, rows, cols, pb.a, pb.b,
+                               0.0 if tau is None else float(tau), counts, pb.n_threads)
+    return rows, cols, total, cost, counts
+
+
+def l1_error(pb, rows, cols):
+    return float(np.abs(rows - pb.a).sum() + np.abs(cols - pb.b).sum())
+
+
+def plan(pb, f, g, dtype):
+    out = np.empty(pb.M.shape)
+    _k.kernel(pb.M, f, g, pb.reg, out, pb.n_threads)
+    return out.astype(dtype, copy=False)
+
+
+def _log_step(pb, st):
+    """One log-domain Sinkhorn iteration; returns the L1 error of the plan it started from.
+
+    Before the row update the columns are exact (they were fitted by the previous column
+    update), so the error is that of the rows, read off the row log-sum-exp for free.
+    """
+    h = _lse_rows(pb, st.g)
+    err = float(np.abs(np.exp((st.f + h) / pb.reg) - pb.a).sum())
+    st.f = pb.reg * pb.log_a - h
+    st.g = pb.reg * pb.log_b - _lse_cols(pb, st.f)
+    return err
+
+
+def _start(pb, st):
+    """Fit rows then columns once from (f, g) in the log domain (stable at any reg)."""
+    st.f = pb.reg * pb.log_a - _lse_rows(pb, st.g)
+    st.g = pb.reg * pb.log_b - _lse_cols(pb, st.f)
+
+
+def solve_log(pb, st, tol, max_iter, callback=None):
+    """Log-domain Sinkhorn, POT's ``sinkhorn_log`` iterates: rows first, then columns."""
+    # the first error needs both marginals (a warm start fits neither)
+    rows, cols, *_ = marginals(pb, st.f, st.g)
+    err = l1_error(pb, rows, cols)
+    while True:
+        st.errors.append(err)
+        if err <= tol:
+            st.converged = True
+            return
+        if st.n_iter >= max_iter:
+            return
+        err_next = _log_step(pb, st)
+        st.n_iter += 1
+        st.n_sinkhorn += 1
+        if callback is not None:
+            callback(st)
+        err = err_next
+
+
+class _Scaling:
+    """Absorbed-scaling Sinkhorn: P = diag(u) K diag(v) with K = P(f, g) kept dense.
+
+    Each iteration is two matrix-vector products over K (no exponential). When u or v
+    leave [1e-50, 1e50] they are absorbed into (f, g) and K is rebuilt; when a product
+    underflows (K lost a row or column) a log-domain iteration takes over for that step.
+    """
+
+    def __init__(self, pb, st):
+        self.pb, self.st = pb, st
+        n, m = pb.M.shape
+        self.K = np.empty((n, m))
+        self.Kv, self.KTu = np.empty(n), np.empty(m)
+        # after a column update the column sums are exact and the error is that of the
+        # rows; after a Newton step (or a warm start) they are not and are measured too
+        self.cols_exact = True
+        self._rebuild()
+
+    def _rebuild(self):
+        pb = self.pb
+        _k.kernel(pb.M, self.st.f, self.st.g, pb.reg, self.K, pb.n_threads)
+        self.u = np.ones(pb.a.shape[0])
+        self.v = np.ones(pb.b.shape[0])
+
+    def absorb(self):
+        """Move u, v into the potentials (the plan is unchanged)."""
+        with np.errstate(divide="ignore"):
+            self.st.f = self.st.f + self.pb.reg * np.log(self.u)
+            self.st.g = self.st.g + self.pb.reg * np.log(self.v)
+
+    def run(self, tol, max_iter, stop=None, callback=None):
+        """Iterate until the L1 error <= tol, max_iter total iterations, or ``stop(st)``.
+
+        Returns the last error (that of the plan at the returned potentials).
+        """
+        pb, st = self.pb, self.st
+        nt = pb.n_threads
+        while True:
+            _k.matvec(self.K, self.v, self.Kv, nt)
+            err = float(np.abs(self.u * self.Kv - pb.a).sum())
+            if not self.cols_exact:
+                _k.rmatvec(self.K, self.u, self.KTu, nt)
+                err += float(np.abs(self.v * self.KTu - pb.b).sum())
+            st.errors.append(err)
+            if err <= tol:
+                st.converged = True
+                break
+            if st.n_iter >= max_iter or (stop is not None and stop(st)):
+                break
+            if not (self.Kv.min() > _TINY):
+                self._log_fallback()
+            else:
+                np.divide(pb.a, self.Kv, out=self.u)
+                _k.rmatvec(self.K, self.u, self.KTu, nt)
+                if not (self.KTu.min() > _TINY):
+                    self._log_fallback()
+                else:
+                    np.divide(pb.b, self.KTu, out=self.v)
+                    self.cols_exact = True
+                    if (self.u.max() > _ABSORB_HI or self.u.min() < _ABSORB_LO
+                            or self.v.max() > _ABSORB_HI or self.v.min() < _ABSORB_LO):
+                        self.absorb()
+                        self._rebuild()
+            st.n_iter += 1
+            st.n_sinkhorn += 1
+            if callback is not None:
+                callback(st)
+        self.absorb()
+        self._rebuild()
+        return err
+
+    def _log_fallback(self):
+        self.absorb()
+        _log_step(self.pb, self.st)
+        self.cols_exact = True
+        self._rebuild()
+
+
+def solve_scaling(pb, st, tol, max_iter, callback=None):
+    _start(pb, st)
+    st.n_iter += 1
+    st.n_sinkhorn += 1
+    _Scaling(pb, st).run(tol, max_iter, callback=callback)
+
+
+# ---------------------------------------------------------------------------- SNS
+
+
+@dataclass
+class SNSOptions:
+    """Tuning of the Newton stage (documented in :func:`sparseopt.ot.sinkhorn`)."""
+
+    switch_tol: float = 1e-2        # try Newton once the L1 error is below this
+    tau: float = 1e-4               # keep P_ij >= tau * min(a_i, b_j) in the Hessian
+    tau_min: float = 1e-10
+    cg_max_iter: int = 1000
+    armijo: float = 1e-4
+    max_halvings: int = 12
+    poor_ratio: float = 0.5         # a Newton step must at least halve the error ...
+    fallback_iter: int = 20         # ... or Sinkhorn takes over for this many iterations
+    auto: bool = False              # method="auto": switch only when Newton should pay off
+
+
+def _dual(pb, f, g, total):
+    return float(pb.a @ f + pb.b @ g - pb.reg * total)
+
+
+def _hessian_part(pb, f, g, counts, tau):
+    """The kept entries of P (>= tau * min(a_i, b_j)) as CSR arrays."""
+    n = pb.a.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    nnz = int(indptr[-1])
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    filled = np.empty(n, dtype=np.int64)
+    _k.sparsify(pb.M, f, g, pb.reg, pb.a, pb.b, tau, indptr, indices, data, filled,
+                pb.n_threads)
+    if (counts != filled).any():
+        # rounding put a few entries on the other side of the threshold: compact the rows
+        position = np.arange(nnz) - np.repeat(indptr[:-1], counts)
+        keep = position < np.repeat(filled, counts)
+        indices, data = indices[keep], data[keep]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(filled, out=indptr[1:])
+    return indptr, indices, data
+
+
+class _SinkhornRate:
+    """Contraction per iteration of the Sinkhorn error, from its recent history."""
+
+    def __init__(self, window=10):
+        self.window = window
+
+    def remaining(self, errors, tol):
+        """Projected iterations to reach tol at the recent rate (inf if not contracting)."""
+        w = self.window
+        if len(errors) <= w or errors[-1] <= 0:
+            return np.inf if len(errors) <= w else 0.0
+        q = (errors[-1] / errors[-1 - w]) ** (1.0 / w)
+        if not (q < 1.0):
+            return np.inf
+        return np.log(tol / errors[-1]) / np.log(q)
+
+
+def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
+    """Sinkhorn warm start, then sparse Newton steps on the concave dual.
+
+    Switch rule: Newton is tried once the Sinkhorn error is below ``switch_tol``; with
+    ``opts.auto`` also only when Sinkhorn, at its observed rate, would need more iterations
+    than a Newton stage is estimated to cost (measured in this run: the time of one kernel
+    pass over M against one scaling iteration).
+    """
+    _start(pb, st)
+    st.n_iter += 1
+    st.n_sinkhorn += 1
+    sk = _Scaling(pb, st)
+    rate = _SinkhornRate()
+    # cost model: a Newton step is about 4 exp passes over M (line search, sparsify and
+    # the next gradient) plus CG; count it as that many scaling iterations
+    t0 = time.perf_counter()
+    sk._rebuild()
+    t_exp = time.perf_counter() - t0
+    fallback = opts.fallback_iter
+    tau = opts.tau
+    clock = {"t0": time.perf_counter(), "k0": st.n_iter}
+
+    def should_switch(s):
+        if s.errors[-1] > opts.switch_tol:
+            return False
+        if not opts.auto:
+            return True
+        done = s.n_iter - clock["k0"]
+        if done < rate.window:
+            return False
+        t_it = (time.perf_counter() - clock["t0"]) / done
+        newton_cost = 10 * 4 * t_exp / t_it       # ~10 Newton steps, in Sinkhorn iterations
+        return rate.remaining(s.errors, tol) > newton_cost
+
+    while not st.converged and st.n_iter < max_iter:
+        # ---- Sinkhorn stage (the warm start, or a fallback batch)
+        if st.n_newton == 0:
+            sk.run(tol, max_iter, stop=should_switch, callback=callback)
+        else:
+            sk.run(tol, min(max_iter, st.n_iter + fallback), callback=callback)
+        if st.converged or st.n_iter >= max_iter:
+            break
+        if st.switched_at is None:
+            st.switched_at = st.n_iter
+        # ---- Newton stage
+        ok = _newton_stage(pb, st, tol, max_iter, opts, tau, callback)
+        if st.converged:
+            break
+        if not ok:      # stalled: sparsify less, and let Sinkhorn move before retrying
+            tau = max(tau * 0.1, opts.tau_min)
+            fallback = min(2 * fallback, 5000)
+        sk.cols_exact = False
+        sk._rebuild()
+
+
+def _newton_stage(pb, st, tol, max_iter, opts, tau, callback):
+    """Newton steps until converged (True), or a stall (False: the caller falls back)."""
+    f, g = st.f, st.g
+    rows, cols, total, _, counts = marginals(pb, f, g, tau)
+    err = l1_error(pb, rows, cols)
+    y0 = np.zeros(pb.b.shape[0])
+    while True:
+        if err <= tol:
+            st.converged = True
+            st.f, st.g = f, g
+            return True
+        if st.n_iter >= max_iter:
+            st.f, st.g = f, g
+            return True
+        indptr, indices, data = _hessian_part(pb, f, g, counts, tau)
+        r1, r2 = pb.a - rows, pb.b - cols
+        x, y = np.empty(pb.a.shape[0]), y0.copy()
+        shift = 1e-12 * float(cols.mean())
+        rtol = min(0.1, max(err, 1e-12))
+        n_cg, _ = _k.newton_pcg(indptr, indices, data, pb.b.shape[0], rows, cols, shift,
+                                r1, r2, x, y, rtol, opts.cg_max_iter, pb.n_threads)
+        st.cg_iterations += int(n_cg)
+        # Newton direction of the dual D(f, g) = <a,f> + <b,g> - reg sum P: its Hessian
+        # is -H / reg with H = [diag(P1) P; P^T diag(P^T 1)], so the step is reg H^-1 grad
+        df, dg = pb.reg * x, pb.reg * y
+        slope = float(r1 @ df + r2 @ dg)
+        d0 = _dual(pb, f, g, total)
+        alpha, accepted = 1.0, False
+        if slope > 0:
+            for _ in range(opts.max_halvings):
+                fn, gn = f + alpha * df, g + alpha * dg
+                rn, cn, tn, _, kn = marginals(pb, fn, gn, tau)
+                if np.isfinite(tn) and _dual(pb, fn, gn, tn) >= d0 + opts.armijo * alpha * slope:
+                    accepted = True
+                    break
+                alpha *= 0.5
+        if not accepted:
+            st.f, st.g = f, g
+            return False
+        err_new = l1_error(pb, rn, cn)
+        st.n_iter += 1
+        st.n_newton += 1
+        f, g, rows, cols, total, counts = fn, gn, rn, cn, tn, kn
+        st.f, st.g = f, g
+        st.errors.append(err_new)
+        if callback is not None:
+            callback(st)
+        if err_new > opts.poor_ratio * err and err_new > tol:
+            return False
+        err = err_new
