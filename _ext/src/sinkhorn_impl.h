@@ -136,7 +136,7 @@ int SO_FN(so_sk_lse_rows_)(int64_t n, int64_t m, const CT *M, const double *g, d
     const int hsw = so_cpu_hsw();
     int64_t i;
     (void)n_threads;
-#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 16384)
+#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 65536)
     for (i = 0; i < n; ++i) out[i] = SO_PICK(so_row_lse_)(m, M + i * m, g, reg);
     return SO_OK;
 }
@@ -148,7 +148,7 @@ int SO_FN(so_sk_lse_cols_)(int64_t n, int64_t m, const CT *M, const double *f, d
     const int64_t n_tiles = (m + SO_COL_TILE - 1) / SO_COL_TILE;
     int64_t t;
     (void)n_threads;
-#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 16384)
+#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 65536)
     for (t = 0; t < n_tiles; ++t) {
         const int64_t j0 = t * SO_COL_TILE;
         const int64_t w = (m - j0 < SO_COL_TILE) ? m - j0 : SO_COL_TILE;
@@ -163,7 +163,7 @@ int SO_FN(so_sk_kernel_)(int64_t n, int64_t m, const CT *M, const double *f, con
     const int hsw = so_cpu_hsw();
     int64_t i;
     (void)n_threads;
-#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 16384)
+#pragma omp parallel for schedule(static) num_threads(so_threads(n_threads)) if (n * m > 65536)
     for (i = 0; i < n; ++i) SO_PICK(so_kernel_row_)(m, M + i * m, f[i], g, reg, K + i * m);
     return SO_OK;
 }
@@ -180,7 +180,7 @@ int SO_FN(so_sk_marginals_)(int64_t n, int64_t m, const CT *M, const double *f,
     int64_t i, j;
     int used = 1;
     if (!acc) return SO_ERR_ALLOC;
-#pragma omp parallel num_threads(nt) if (nt > 1 && n * m > 16384) reduction(+ : tot, cst)
+#pragma omp parallel num_threads(nt) if (nt > 1 && n * m > 65536) reduction(+ : tot, cst)
     {
         int tid = 0;
 #ifdef _OPENMP
@@ -220,7 +220,7 @@ int SO_FN(so_sk_sparsify_)(int64_t n, int64_t m, const CT *M, const double *f,
     double *buf = malloc((size_t)nt * (size_t)(m > 0 ? m : 1) * sizeof(double));
     int64_t i;
     if (!buf) return SO_ERR_ALLOC;
-#pragma omp parallel num_threads(nt) if (nt > 1 && n * m > 16384)
+#pragma omp parallel num_threads(nt) if (nt > 1 && n * m > 65536)
     {
         int tid = 0;
 #ifdef _OPENMP

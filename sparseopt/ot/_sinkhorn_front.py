@@ -79,7 +79,7 @@ def _solve(a, b, M, reg, *, method, tol, max_iter, warmstart, n_threads, switch_
             _solvers.solve_scaling(pb, st, tol, max_iter, callback)
         else:   # the warm potentials are kept as they are: no log-domain start
             sk = _solvers._Scaling(pb, st)
-            sk.cols_exact = False
+            sk.rows_exact = False
             sk._rebuild()
             sk.run(tol, max_iter, callback=callback)
     else:

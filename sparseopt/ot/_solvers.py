@@ -87,24 +87,25 @@ def plan(pb, f, g, dtype):
 def _log_step(pb, st):
     """One log-domain Sinkhorn iteration; returns the L1 error of the plan it started from.
 
-    Before the row update the columns are exact (they were fitted by the previous column
-    update), so the error is that of the rows, read off the row log-sum-exp for free.
+    Columns are fitted first, then rows (POT's order). Before the column update the rows
+    are exact (fitted by the previous row update), so the error is that of the columns,
+    read off the column log-sum-exp for free.
     """
-    h = _lse_rows(pb, st.g)
-    err = float(np.abs(np.exp((st.f + h) / pb.reg) - pb.a).sum())
-    st.f = pb.reg * pb.log_a - h
-    st.g = pb.reg * pb.log_b - _lse_cols(pb, st.f)
+    h = _lse_cols(pb, st.f)
+    err = float(np.abs(np.exp((st.g + h) / pb.reg) - pb.b).sum())
+    st.g = pb.reg * pb.log_b - h
+    st.f = pb.reg * pb.log_a - _lse_rows(pb, st.g)
     return err
 
 
 def _start(pb, st):
-    """Fit rows then columns once from (f, g) in the log domain (stable at any reg)."""
-    st.f = pb.reg * pb.log_a - _lse_rows(pb, st.g)
+    """Fit columns then rows once from (f, g) in the log domain (stable at any reg)."""
     st.g = pb.reg * pb.log_b - _lse_cols(pb, st.f)
+    st.f = pb.reg * pb.log_a - _lse_rows(pb, st.g)
 
 
 def solve_log(pb, st, tol, max_iter, callback=None):
-    """Log-domain Sinkhorn, POT's ``sinkhorn_log`` iterates: rows first, then columns."""
+    """Log-domain Sinkhorn, POT's ``sinkhorn_log`` iterates: columns first, then rows."""
     # the first error needs both marginals (a warm start fits neither)
     rows, cols, *_ = marginals(pb, st.f, st.g)
     err = l1_error(pb, rows, cols)
@@ -136,9 +137,9 @@ class _Scaling:
         n, m = pb.M.shape
         self.K = np.empty((n, m))
         self.Kv, self.KTu = np.empty(n), np.empty(m)
-        # after a column update the column sums are exact and the error is that of the
-        # rows; after a Newton step (or a warm start) they are not and are measured too
-        self.cols_exact = True
+        # after a row update the row sums are exact and the error is that of the
+        # columns; after a Newton step (or a warm start) they are not and are measured too
+        self.rows_exact = True
         self._rebuild()
 
     def _rebuild(self):
@@ -161,27 +162,27 @@ class _Scaling:
         pb, st = self.pb, self.st
         nt = pb.n_threads
         while True:
-            _k.matvec(self.K, self.v, self.Kv, nt)
-            err = float(np.abs(self.u * self.Kv - pb.a).sum())
-            if not self.cols_exact:
-                _k.rmatvec(self.K, self.u, self.KTu, nt)
-                err += float(np.abs(self.v * self.KTu - pb.b).sum())
+            _k.rmatvec(self.K, self.u, self.KTu, nt)
+            err = float(np.abs(self.v * self.KTu - pb.b).sum())
+            if not self.rows_exact:
+                _k.matvec(self.K, self.v, self.Kv, nt)
+                err += float(np.abs(self.u * self.Kv - pb.a).sum())
             st.errors.append(err)
             if err <= tol:
                 st.converged = True
                 break
             if st.n_iter >= max_iter or (stop is not None and stop(st)):
                 break
-            if not (self.Kv.min() > _TINY):
+            if not (self.KTu.min() > _TINY):
                 self._log_fallback()
             else:
-                np.divide(pb.a, self.Kv, out=self.u)
-                _k.rmatvec(self.K, self.u, self.KTu, nt)
-                if not (self.KTu.min() > _TINY):
+                np.divide(pb.b, self.KTu, out=self.v)
+                _k.matvec(self.K, self.v, self.Kv, nt)
+                if not (self.Kv.min() > _TINY):
                     self._log_fallback()
                 else:
-                    np.divide(pb.b, self.KTu, out=self.v)
-                    self.cols_exact = True
+                    np.divide(pb.a, self.Kv, out=self.u)
+                    self.rows_exact = True
                     if (self.u.max() > _ABSORB_HI or self.u.min() < _ABSORB_LO
                             or self.v.max() > _ABSORB_HI or self.v.min() < _ABSORB_LO):
                         self.absorb()
@@ -197,7 +198,7 @@ class _Scaling:
     def _log_fallback(self):
         self.absorb()
         _log_step(self.pb, self.st)
-        self.cols_exact = True
+        self.rows_exact = True
         self._rebuild()
 
 
@@ -319,7 +320,7 @@ def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
         if not ok:      # stalled: sparsify less, and let Sinkhorn move before retrying
             tau = max(tau * 0.1, opts.tau_min)
             fallback = min(2 * fallback, 5000)
-        sk.cols_exact = False
+        sk.rows_exact = False
         sk._rebuild()
 
 
