@@ -50,6 +50,7 @@ class _State:
     cg_iterations: int = 0
     converged: bool = False
     switched_at: int | None = None
+    lm: float | None = None
 
 
 def _lse_rows(pb, g):
@@ -216,7 +217,7 @@ def solve_scaling(pb, st, tol, max_iter, callback=None):
 class SNSOptions:
     """Tuning of the Newton stage (documented in :func:`sparseopt.ot.sinkhorn`)."""
 
-    switch_tol: float = 1e-2        # try Newton once the L1 error is below this
+    switch_tol: float = 5e-2        # try Newton once the L1 error is below this
     tau: float = 1e-4               # keep P_ij >= tau * min(a_i, b_j) in the Hessian
     tau_min: float = 1e-10
     cg_max_iter: int = 1000
@@ -225,6 +226,9 @@ class SNSOptions:
     poor_ratio: float = 0.5         # a Newton step must at least halve the error ...
     fallback_iter: int = 20         # ... or Sinkhorn takes over for this many iterations
     auto: bool = False              # method="auto": switch only when Newton should pay off
+    lm_init: float = 1e-3           # Levenberg-Marquardt shift, in units of ||grad||_inf ...
+    lm_min: float = 1e-8
+    lm_max: float = 1e2             # ... raised 10x per failed line search, up to this
 
 
 def _dual(pb, f, g, total):
@@ -303,18 +307,37 @@ def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
         newton_cost = 10 * 4 * t_exp / t_it       # ~10 Newton steps, in Sinkhorn iterations
         return rate.remaining(s.errors, tol) > newton_cost
 
+    sinkhorn_pace = {"q": None, "t_it": None}   # per-iteration contraction and seconds
+
+    def poor(err_old, err_new, t_step):
+        """A Newton step is poor when Sinkhorn would have done better in the same time."""
+        if err_new <= tol:
+            return False
+        q, t_it = sinkhorn_pace["q"], sinkhorn_pace["t_it"]
+        if q is None:
+            return err_new > opts.poor_ratio * err_old
+        return err_new > err_old * q ** (t_step / t_it)
+
     while not st.converged and st.n_iter < max_iter:
         # ---- Sinkhorn stage (the warm start, or a fallback batch)
-        if st.n_newton == 0:
+        t0, k0, e0 = time.perf_counter(), st.n_iter, len(st.errors)
+        clock["t0"], clock["k0"] = t0, k0
+        if st.switched_at is None:
             sk.run(tol, max_iter, stop=should_switch, callback=callback)
         else:
             sk.run(tol, min(max_iter, st.n_iter + fallback), callback=callback)
+        done = st.n_iter - k0
+        if done > rate.window:
+            sinkhorn_pace["t_it"] = (time.perf_counter() - t0) / done
+            e = st.errors[e0:]
+            w = min(rate.window, len(e) - 1)
+            sinkhorn_pace["q"] = min((e[-1] / e[-1 - w]) ** (1.0 / w), 1.0)
         if st.converged or st.n_iter >= max_iter:
             break
         if st.switched_at is None:
             st.switched_at = st.n_iter
         # ---- Newton stage
-        ok = _newton_stage(pb, st, tol, max_iter, opts, tau, callback)
+        ok = _newton_stage(pb, st, tol, max_iter, opts, tau, poor, callback)
         if st.converged:
             break
         if not ok:      # stalled: sparsify less, and let Sinkhorn move before retrying
@@ -324,9 +347,10 @@ def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
         sk._rebuild()
 
 
-def _newton_stage(pb, st, tol, max_iter, opts, tau, callback):
+def _newton_stage(pb, st, tol, max_iter, opts, tau, poor, callback):
     """Newton steps until converged (True), or a stall (False: the caller falls back)."""
     f, g = st.f, st.g
+    lam = opts.lm_init if st.lm is None else st.lm
     rows, cols, total, _, counts = marginals(pb, f, g, tau)
     err = l1_error(pb, rows, cols)
     y0 = np.zeros(pb.b.shape[0])
@@ -338,10 +362,16 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, callback):
         if st.n_iter >= max_iter:
             st.f, st.g = f, g
             return True
+        t_step = time.perf_counter()
         indptr, indices, data = _hessian_part(pb, f, g, counts, tau)
         r1, r2 = pb.a - rows, pb.b - cols
         x, y = np.empty(pb.a.shape[0]), y0.copy()
-        shift = 1e-12 * float(cols.mean())
+        # Levenberg-Marquardt shift: where the kept entries leave the bipartite graph of P
+        # disconnected, each component has a near-null direction (f + t, g - t on it) that
+        # only the dropped mass penalises, and the undamped step along it can be huge. The
+        # shift lam * ||grad||_inf bounds it; lam adapts (down after full steps, up after
+        # failed line searches) and the shift vanishes as Newton converges.
+        shift = lam * float(max(np.abs(r1).max(), np.abs(r2).max()))
         rtol = min(0.1, max(err, 1e-12))
         n_cg, _ = _k.newton_pcg(indptr, indices, data, pb.b.shape[0], rows, cols, shift,
                                 r1, r2, x, y, rtol, opts.cg_max_iter, pb.n_threads)
@@ -361,8 +391,15 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, callback):
                     break
                 alpha *= 0.5
         if not accepted:
-            st.f, st.g = f, g
-            return False
+            lam *= 10.0
+            st.lm = lam
+            if lam > opts.lm_max:
+                st.lm = None
+                st.f, st.g = f, g
+                return False
+            continue
+        lam = max(lam * 0.1, opts.lm_min) if alpha == 1.0 else lam * (4.0 if alpha < 0.25 else 1.0)
+        st.lm = lam
         err_new = l1_error(pb, rn, cn)
         st.n_iter += 1
         st.n_newton += 1
@@ -371,6 +408,6 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, callback):
         st.errors.append(err_new)
         if callback is not None:
             callback(st)
-        if err_new > opts.poor_ratio * err and err_new > tol:
+        if poor(err, err_new, time.perf_counter() - t_step):
             return False
         err = err_new
