@@ -140,3 +140,80 @@ def newton_pcg(const int64_t[::1] indptr, const int64_t[::1] indices, const doub
                         &x[0], &y[0], rtol, max_iter, &it, &rel, n_threads)
     _check(st, "newton_pcg")
     return it, rel
+
+
+def scaling_batch(const double[:, ::1] K, double[::1] u, double[::1] v, const double[::1] a,
+                  const double[::1] b, double[::1] KTu, double[::1] Kv, double[::1] errors,
+                  int64_t max_steps, double tol, double stop_err, bint rows_exact,
+                  double tiny, double lo, double hi, int n_threads):
+    """Up to ``max_steps`` scaling-form Sinkhorn iterations (v = b / K^T u, u = a / K v),
+    without the GIL or Python between them.
+
+    ``errors[k]`` receives the L1 marginal error of the plan before iteration k (that of
+    the columns, plus that of the rows when ``rows_exact`` is false). Returns
+    ``(steps, status)``: status 0 = ``max_steps`` done, 1 = error <= tol, 2 = error <=
+    stop_err, 3 = a product fell below ``tiny`` (K lost a row or column: a log-domain step
+    is needed), 4 = u or v left [lo, hi] after the last step (absorb them). The error
+    before the returned state is ``errors[steps]`` for statuses 1 to 3.
+    """
+    cdef int64_t n = K.shape[0], m = K.shape[1], steps = 0, i, j
+    cdef double err, mn, mx_u, mn_u, mx_v, mn_v, t
+    cdef int status = 0
+    with nogil:
+        while True:
+            so_sk_rmatvec(n, m, &K[0, 0], &u[0], &KTu[0], n_threads)
+            err = 0.0
+            mn = KTu[0]
+            for j in range(m):
+                t = v[j] * KTu[j] - b[j]
+                err += t if t >= 0 else -t
+                if KTu[j] < mn:
+                    mn = KTu[j]
+            if not rows_exact:
+                so_sk_matvec(n, m, &K[0, 0], &v[0], &Kv[0], n_threads)
+                for i in range(n):
+                    t = u[i] * Kv[i] - a[i]
+                    err += t if t >= 0 else -t
+            errors[steps] = err
+            if err <= tol:
+                status = 1
+                break
+            if err <= stop_err:
+                status = 2
+                break
+            if steps >= max_steps:
+                status = 0
+                break
+            if not (mn > tiny):
+                status = 3
+                break
+            mx_v = 0.0
+            mn_v = 1e308
+            for j in range(m):
+                v[j] = b[j] / KTu[j]
+                if v[j] > mx_v:
+                    mx_v = v[j]
+                if v[j] < mn_v:
+                    mn_v = v[j]
+            so_sk_matvec(n, m, &K[0, 0], &v[0], &Kv[0], n_threads)
+            mn = Kv[0]
+            for i in range(n):
+                if Kv[i] < mn:
+                    mn = Kv[i]
+            if not (mn > tiny):
+                status = 3
+                break
+            mx_u = 0.0
+            mn_u = 1e308
+            for i in range(n):
+                u[i] = a[i] / Kv[i]
+                if u[i] > mx_u:
+                    mx_u = u[i]
+                if u[i] < mn_u:
+                    mn_u = u[i]
+            rows_exact = True
+            steps += 1
+            if mx_u > hi or mn_u < lo or mx_v > hi or mn_v < lo:
+                status = 4
+                break
+    return steps, status

@@ -80,7 +80,6 @@ def _solve(a, b, M, reg, *, method, tol, max_iter, warmstart, n_threads, switch_
         else:   # the warm potentials are kept as they are: no log-domain start
             sk = _solvers._Scaling(pb, st)
             sk.rows_exact = False
-            sk._rebuild()
             sk.run(tol, max_iter, callback=callback)
     else:
         opts = _solvers.SNSOptions(switch_tol=switch_tol, tau=tau, auto=method == "auto")
@@ -229,9 +228,10 @@ def sinkhorn(a, b, M, reg: float, *, method: str = "auto", tol: float = 1e-9,
     f, g, st, pb, rows, cols = _solve(a, b, M, reg, method=method, tol=tol,
                                       max_iter=max_iter, warmstart=warmstart,
                                       n_threads=n_threads, switch_tol=switch_tol, tau=tau)
-    Ps = _solvers.plan(pb, st.f, st.g, np.float64)
-    r, c = Ps.sum(axis=1), Ps.sum(axis=0)
+    # the returned plan's marginals and cost, in one kernel pass, then the plan itself
+    r, c, _, cost, _ = _solvers.marginals(pb, st.f, st.g)
     final = _solvers.l1_error(pb, r, c)
+    Ps = _solvers.plan(pb, st.f, st.g, np.float64)
     if Ps.shape == M.shape:
         P = Ps.astype(M.dtype, copy=False)
     else:
@@ -252,7 +252,7 @@ def sinkhorn(a, b, M, reg: float, *, method: str = "auto", tol: float = 1e-9,
         "g": g,
         "log_u": f / reg,
         "log_v": g / reg,
-        "cost": float(np.sum(Ps * pb.M)),
+        "cost": float(cost),
         "method": method,
         "n_sinkhorn": st.n_sinkhorn,
         "n_newton": st.n_newton,
