@@ -248,23 +248,26 @@ def _ratio(slow, fast):
 # --------------------------------------------------------------------------------------
 def demos():
     def digits():
+        import scipy.sparse as sp
         from scipy.optimize import linprog
 
         from . import sinkhorn
 
-        a, b, M = digits_problem(8, pair=(3, 8))
+        side = 12
+        a, b, M = digits_problem(side, pair=(3, 8))
         reg = 1e-3
         P, info = sinkhorn(a, b, M, reg, method="sns", tol=1e-9, log=True)
         n = a.size
         # the exact OT cost as a linear program (scipy's HiGHS), the entropic cost's bound
-        rows = np.kron(np.eye(n), np.ones(n))
-        cols = np.kron(np.ones(n), np.eye(n))
-        lp = linprog(M.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([a, b]),
-                     bounds=(0, None), method="highs")
+        eye, ones = sp.eye_array(n), sp.csr_array(np.ones((1, n)))
+        A_eq = sp.vstack([sp.kron(eye, ones), sp.kron(ones, eye)]).tocsr()
+        lp = linprog(M.ravel(), A_eq=A_eq, b_eq=np.concatenate([a, b]), bounds=(0, None),
+                     method="highs")
         W, cost = lp.fun, info["cost"]
         ok = info["converged"] and -1e-9 <= cost - W <= reg * np.log(M.size)
-        return {"result": f"digit 3 -> 8 (8x8, W1), reg=1e-3: SNS {info['n_sinkhorn']} "
-                          f"Sinkhorn + {info['n_newton']} Newton steps, cost {cost:.5f}",
+        return {"result": f"digit 3 -> 8 ({side}x{side}, W1), reg=1e-3: SNS "
+                          f"{info['n_sinkhorn']} Sinkhorn + {info['n_newton']} Newton steps, "
+                          f"cost {cost:.5f}",
                 "check": f"exact LP cost {W:.5f}; 0 <= gap <= reg log(nm)", "ok": bool(ok)}
 
     return [Demo("Entropic OT, Sinkhorn-Newton-Sparse (ot.sinkhorn)", digits)]
