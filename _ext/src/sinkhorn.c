@@ -45,6 +45,24 @@ static int so_cpu_hsw(void)
 
 #define SO_COL_TILE 128  /* columns per task in column-wise reductions (small: 2 threads share m) */
 
+/* The rest of exp(r)'s Taylor polynomial by Horner, from 1/11! down to 1 (p holds
+ * r/13! + 1/12! on entry); shared by the scalar and the 4-lane exp. */
+#define SO_EXP_TAYLOR(p, r)                                                             \
+    do {                                                                                \
+        p = p * r + 1.0 / 39916800.0;                                                   \
+        p = p * r + 1.0 / 3628800.0;                                                    \
+        p = p * r + 1.0 / 362880.0;                                                     \
+        p = p * r + 1.0 / 40320.0;                                                      \
+        p = p * r + 1.0 / 5040.0;                                                       \
+        p = p * r + 1.0 / 720.0;                                                        \
+        p = p * r + 1.0 / 120.0;                                                        \
+        p = p * r + 1.0 / 24.0;                                                         \
+        p = p * r + 1.0 / 6.0;                                                          \
+        p = p * r + 0.5;                                                                \
+        p = p * r + 1.0;                                                                \
+        p = p * r + 1.0;                                                                \
+    } while (0)
+
 /* exp(x) for float64, written so that a loop over it vectorises: x = k ln2 + r with
  * |r| <= ln2 / 2 (Cody-Waite split of ln2), exp(r) by its Taylor polynomial of degree 13
  * (truncation < 1e-17 relative), and 2^k assembled in the exponent bits.  k is rounded
@@ -62,20 +80,8 @@ static inline __attribute__((always_inline)) double so_exp(double x)
     const double k = t.d - shifter;
     const int64_t ki = t.i - (int64_t)0x4338000000000000LL;
     const double r = (xc - k * ln2_hi) - k * ln2_lo;
-    double p = 1.0 / 6227020800.0;                  /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;   /* 1/13!, 1/12! */
+    SO_EXP_TAYLOR(p, r);
     s.i = (ki + 1023) << 52;
     double y = p * s.d;
     y = x < -708.0 ? 0.0 : y;
@@ -110,18 +116,7 @@ static inline __attribute__((always_inline)) so_v4d so_exp4(so_v4d x)
     const so_v4l ki = (so_v4l)t - (int64_t)0x4338000000000000LL;
     const so_v4d r = (xc - k * ln2_hi) - k * ln2_lo;
     so_v4d p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    SO_EXP_TAYLOR(p, r);
     so_v4d y = p * (so_v4d)((ki + 1023) << 52);
     y = so_sel4(under, zero, y);
     return so_sel4(over, inf, y);
@@ -160,55 +155,20 @@ static int so_threads(int n_threads)
 #if SO_HAVE_HSW
 #define SO_TGT __attribute__((target("avx2,fma")))
 #define ISA _hsw
-#define CT double
-#define SFX f64
-#define SO_LOAD4 so_load4d
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
-#undef SO_LOAD4
-#define CT float
-#define SFX f32
-#define SO_LOAD4 so_load4f
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
-#undef SO_LOAD4
+#include "sinkhorn_types.h"
 #undef SO_TGT
 #undef ISA
 #endif
 #define SO_TGT
 #define ISA _def
-#define CT double
-#define SFX f64
-#define SO_LOAD4 so_load4d
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
-#undef SO_LOAD4
-#define CT float
-#define SFX f32
-#define SO_LOAD4 so_load4f
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
-#undef SO_LOAD4
+#include "sinkhorn_types.h"
 #undef SO_TGT
 #undef ISA
 #undef SO_HELPERS
 
 /* The exported kernels, once per cost type. */
 #define SO_EXPORTS
-#define CT double
-#define SFX f64
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
-#define CT float
-#define SFX f32
-#include "sinkhorn_impl.h"
-#undef CT
-#undef SFX
+#include "sinkhorn_types.h"
 #undef SO_EXPORTS
 
 /* ------------------------------------------------------------------ scaling form */
