@@ -240,7 +240,8 @@ class SNSOptions:
     cg_max_iter: int = 1000
     armijo: float = 1e-4
     max_halvings: int = 12
-    poor_ratio: float = 0.5         # a Newton step must at least halve the error ...
+    poor_ratio: float = 0.5         # a step must halve the error while Sinkhorn's pace is
+                                    # unknown (afterwards: beat it in the same time) ...
     fallback_iter: int = 20         # ... or Sinkhorn takes over for this many iterations
     auto: bool = False              # method="auto": switch only when Newton should pay off
     lm_init: float = 1e-3           # Levenberg-Marquardt shift, in units of ||grad||_inf ...
