@@ -246,3 +246,18 @@ def test_boolean_pattern_product(rng):
     F = sp.random_array((40, 30), density=0.1, format="csr", rng=rng, dtype=np.float32)
     assert spgemm(A, F).dtype == np.float32
     assert_same_product(spgemm(A, F), A.astype(np.float32), F, rtol=1e-6)
+
+
+def test_accumulator_that_cannot_be_allocated_raises_memory_error():
+    # 2^47 output columns: a dense accumulator needs 256 TiB per thread, more than a
+    # 48-bit address space, so the allocation fails even where memory is overcommitted
+    n = 2**47
+    A = sp.csr_array((np.array([1.0]), np.array([0]), np.array([0, 1])), shape=(1, 1))
+    B = sp.csr_array((np.array([2.0]), np.array([n - 1], dtype=np.int64),
+                      np.array([0, 1], dtype=np.int64)), shape=(1, n))
+    with pytest.raises(MemoryError, match="could not allocate"):
+        spgemm(A, B, algorithm="dense")
+    # "auto" sees the size and takes the hash accumulator, which fits
+    C = spgemm(A, B)
+    assert C.shape == (1, n) and C.nnz == 1
+    assert C.indices[0] == n - 1 and C.data[0] == 2.0
