@@ -54,20 +54,55 @@ cdef extern from "sparseopt/sinkhorn.h" nogil:
                          const double *g, double reg, double *K, int n_threads)
     int so_sk_kernel_f32(int64_t n, int64_t m, const float *M, const double *f,
                          const double *g, double reg, double *K, int n_threads)
+    ctypedef struct so_sk_screen:
+        double zlow
+        int64_t cap
+        int32_t *idx
+        void *mval
+        int64_t *start
+        int64_t *len
+        int overflow
+        int64_t size
     int so_sk_marginals_f64(int64_t n, int64_t m, const double *M, const double *f,
-                            const double *g, double reg, double *rows, double *cols,
-                            double *total, double *cost, const double *a, const double *b,
-                            double tau, int64_t *counts, int n_threads)
+                            const double *g, double reg, double zcut, double *rows,
+                            double *cols, double *total, double *cost, const double *a,
+                            const double *b, double tau, int64_t *counts,
+                            so_sk_screen *screen, double *plan, int n_threads)
     int so_sk_marginals_f32(int64_t n, int64_t m, const float *M, const double *f,
-                            const double *g, double reg, double *rows, double *cols,
-                            double *total, double *cost, const double *a, const double *b,
-                            double tau, int64_t *counts, int n_threads)
+                            const double *g, double reg, double zcut, double *rows,
+                            double *cols, double *total, double *cost, const double *a,
+                            const double *b, double tau, int64_t *counts,
+                            so_sk_screen *screen, double *plan, int n_threads)
+    int so_sk_marginals_screened_f64(int64_t n, int64_t m, const so_sk_screen *screen,
+                                     const double *f, const double *g, double reg,
+                                     double *rows, double *cols, double *total, double *cost,
+                                     const double *a, const double *b, double tau,
+                                     int64_t *counts, int64_t *kidx, double *kdata,
+                                     int n_threads)
+    int so_sk_marginals_screened_f32(int64_t n, int64_t m, const so_sk_screen *screen,
+                                     const double *f, const double *g, double reg,
+                                     double *rows, double *cols, double *total, double *cost,
+                                     const double *a, const double *b, double tau,
+                                     int64_t *counts, int64_t *kidx, double *kdata,
+                                     int n_threads)
+    int so_sk_sparsify_screened_f64(int64_t n, const so_sk_screen *screen, const double *f,
+                                    const double *g, double reg, const double *a,
+                                    const double *b, double tau, const int64_t *indptr,
+                                    int64_t *indices, double *data, int64_t *filled,
+                                    int n_threads)
+    int so_sk_sparsify_screened_f32(int64_t n, const so_sk_screen *screen, const double *f,
+                                    const double *g, double reg, const double *a,
+                                    const double *b, double tau, const int64_t *indptr,
+                                    int64_t *indices, double *data, int64_t *filled,
+                                    int n_threads)
     int so_sk_sparsify_f64(int64_t n, int64_t m, const double *M, const double *f,
-                           const double *g, double reg, const double *a, const double *b,
+                           const double *g, double reg, double zcut, const double *a,
+                           const double *b,
                            double tau, const int64_t *indptr, int64_t *indices,
                            double *data, int64_t *filled, int n_threads)
     int so_sk_sparsify_f32(int64_t n, int64_t m, const float *M, const double *f,
-                           const double *g, double reg, const double *a, const double *b,
+                           const double *g, double reg, double zcut, const double *a,
+                           const double *b,
                            double tau, const int64_t *indptr, int64_t *indices,
                            double *data, int64_t *filled, int n_threads)
     int so_sk_matvec(int64_t n, int64_t m, const double *K, const double *v, double *out,

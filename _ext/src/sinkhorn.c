@@ -45,27 +45,30 @@ static int so_cpu_hsw(void)
 
 #define SO_COL_TILE 128  /* columns per task in column-wise reductions (small: 2 threads share m) */
 
-/* The rest of exp(r)'s Taylor polynomial by Horner, from 1/11! down to 1 (p holds
- * r/13! + 1/12! on entry); shared by the scalar and the 4-lane exp. */
-#define SO_EXP_TAYLOR(p, r)                                                             \
+/* exp(r) = 1 + sum_{k=1..13} r^k / k! for |r| <= ln2 / 2 (truncation < 1e-17 relative),
+ * for T = double or so_v4d.  Estrin's scheme (pairs, then powers r^2, r^4, r^8) keeps the
+ * dependency chain 5 operations deep instead of Horner's 13, so the out-of-order core
+ * overlaps consecutive elements; the constant 1 is added last, so that the large term is
+ * rounded once. */
+#define SO_EXP_POLY(T, p, r)                                                            \
     do {                                                                                \
-        p = p * r + 1.0 / 39916800.0;                                                   \
-        p = p * r + 1.0 / 3628800.0;                                                    \
-        p = p * r + 1.0 / 362880.0;                                                     \
-        p = p * r + 1.0 / 40320.0;                                                      \
-        p = p * r + 1.0 / 5040.0;                                                       \
-        p = p * r + 1.0 / 720.0;                                                        \
-        p = p * r + 1.0 / 120.0;                                                        \
-        p = p * r + 1.0 / 24.0;                                                         \
-        p = p * r + 1.0 / 6.0;                                                          \
-        p = p * r + 0.5;                                                                \
-        p = p * r + 1.0;                                                                \
-        p = p * r + 1.0;                                                                \
+        const T r2_ = (r) * (r), r4_ = r2_ * r2_, r8_ = r4_ * r4_;                      \
+        const T p23_ = (r) * (1.0 / 6.0) + 0.5;                                         \
+        const T p45_ = (r) * (1.0 / 120.0) + 1.0 / 24.0;                                \
+        const T p67_ = (r) * (1.0 / 5040.0) + 1.0 / 720.0;                              \
+        const T p89_ = (r) * (1.0 / 362880.0) + 1.0 / 40320.0;                          \
+        const T pab_ = (r) * (1.0 / 39916800.0) + 1.0 / 3628800.0;                      \
+        const T pcd_ = (r) * (1.0 / 6227020800.0) + 1.0 / 479001600.0;                  \
+        const T q0_ = r2_ * p23_ + (r);             /* terms 1 .. 3 */                  \
+        const T q1_ = r2_ * p67_ + p45_;            /* 4 .. 7, over r^4 */              \
+        const T q2_ = r2_ * pab_ + p89_;            /* 8 .. 11, over r^8 */             \
+        const T h1_ = r4_ * pcd_ + q2_;             /* 8 .. 13, over r^8 */             \
+        p = (r8_ * h1_ + (r4_ * q1_ + q0_)) + 1.0;                                      \
     } while (0)
 
 /* exp(x) for float64, written so that a loop over it vectorises: x = k ln2 + r with
  * |r| <= ln2 / 2 (Cody-Waite split of ln2), exp(r) by its Taylor polynomial of degree 13
- * (truncation < 1e-17 relative), and 2^k assembled in the exponent bits.  k is rounded
+ * (SO_EXP_POLY), and 2^k assembled in the exponent bits.  k is rounded
  * with the 1.5 * 2^52 shifter, whose low mantissa bits then hold k as an integer.
  * Arguments below -708 return 0 (no subnormals), above 709.78 +inf, NaN stays NaN. */
 static inline __attribute__((always_inline)) double so_exp(double x)
@@ -80,8 +83,8 @@ static inline __attribute__((always_inline)) double so_exp(double x)
     const double k = t.d - shifter;
     const int64_t ki = t.i - (int64_t)0x4338000000000000LL;
     const double r = (xc - k * ln2_hi) - k * ln2_lo;
-    double p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;   /* 1/13!, 1/12! */
-    SO_EXP_TAYLOR(p, r);
+    double p;
+    SO_EXP_POLY(double, p, r);
     s.i = (ki + 1023) << 52;
     double y = p * s.d;
     y = x < -708.0 ? 0.0 : y;
@@ -115,8 +118,8 @@ static inline __attribute__((always_inline)) so_v4d so_exp4(so_v4d x)
     const so_v4d k = t - shifter;
     const so_v4l ki = (so_v4l)t - (int64_t)0x4338000000000000LL;
     const so_v4d r = (xc - k * ln2_hi) - k * ln2_lo;
-    so_v4d p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
-    SO_EXP_TAYLOR(p, r);
+    so_v4d p;
+    SO_EXP_POLY(so_v4d, p, r);
     so_v4d y = p * (so_v4d)((ki + 1023) << 52);
     y = so_sel4(under, zero, y);
     return so_sel4(over, inf, y);
@@ -138,6 +141,19 @@ static inline __attribute__((always_inline)) so_v4d so_load4f(const float *p)
 static inline __attribute__((always_inline)) void so_store4(double *p, so_v4d v)
 {
     memcpy(p, &v, sizeof v);
+}
+
+/* Whether any lane of a comparison result is true. */
+static inline __attribute__((always_inline)) int so_any4(so_v4l mask)
+{
+    return ((mask[0] | mask[1]) | (mask[2] | mask[3])) != 0;
+}
+
+/* Log-sum-exp over k terms, the largest being exp(0): terms below exp(so_lse_cut(k)) add
+ * less than 1e-20 relative to the sum together, and are skipped four at a time. */
+static inline double so_lse_cut(int64_t k)
+{
+    return log(1e-20 / (double)(k > 0 ? k : 1));
 }
 
 static inline __attribute__((always_inline)) double so_hsum4(so_v4d v)

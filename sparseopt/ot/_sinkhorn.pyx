@@ -3,12 +3,14 @@
 # Inputs arrive validated from _sinkhorn_front.py: M is C-contiguous (n, m) float64 or
 # float32, every vector is float64 and C-contiguous with the right length, reg > 0.
 # Nothing here re-checks them.
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 from sparseopt._core cimport (
     SO_OK, so_sk_kernel_f32, so_sk_kernel_f64, so_sk_lse_cols_f32, so_sk_lse_cols_f64,
     so_sk_lse_rows_f32, so_sk_lse_rows_f64, so_sk_marginals_f32, so_sk_marginals_f64,
-    so_sk_matvec, so_sk_rmatvec, so_sk_sparsify_f32, so_sk_sparsify_f64, so_sns_pcg,
+    so_sk_marginals_screened_f32, so_sk_marginals_screened_f64, so_sk_matvec, so_sk_rmatvec,
+    so_sk_screen, so_sk_sparsify_f32, so_sk_sparsify_f64, so_sk_sparsify_screened_f32,
+    so_sk_sparsify_screened_f64, so_sns_pcg,
 )
 from sparseopt._typedefs cimport floating
 
@@ -59,13 +61,36 @@ def kernel(const floating[:, ::1] M, const double[::1] f, const double[::1] g, d
     _check(st, "kernel")
 
 
+cdef so_sk_screen _screen(int32_t[::1] idx, void *mval, int64_t[::1] start,
+                         int64_t[::1] length, double zlow) noexcept:
+    cdef so_sk_screen scr
+    scr.zlow = zlow
+    scr.cap = idx.shape[0]
+    scr.idx = &idx[0] if idx.shape[0] > 0 else NULL
+    scr.mval = mval
+    scr.start = &start[0]
+    scr.len = &length[0]
+    scr.overflow = 0
+    scr.size = 0
+    return scr
+
+
 def marginals(const floating[:, ::1] M, const double[::1] f, const double[::1] g,
-              double reg, double[::1] rows, double[::1] cols, const double[::1] a,
-              const double[::1] b, double tau, int64_t[::1] counts, int n_threads):
+              double reg, double zcut, double[::1] rows, double[::1] cols,
+              const double[::1] a, const double[::1] b, double tau, int64_t[::1] counts,
+              int n_threads, int32_t[::1] screen_idx=None, floating[::1] screen_mval=None,
+              int64_t[::1] screen_start=None, int64_t[::1] screen_len=None,
+              double zlow=0.0, double[:, ::1] plan=None):
     """Row and column sums of the plan, its total mass and ``<P, M>``, in one pass.
 
     With ``counts`` not None, also ``counts[i]`` = the entries of row i that are at least
-    ``tau * min(a[i], b[j])``. Returns ``(total, cost)``.
+    ``tau * min(a[i], b[j])``. Groups of 4 entries whose exponents are all below ``zcut``
+    count as 0 (``-inf``: none). With the ``screen_*`` arrays (capacity ``len(screen_idx)``
+    > 0, ``screen_mval`` as long, ``screen_start`` and ``screen_len`` of length n) the
+    entries whose exponent is >= ``zlow`` are recorded in them. Returns ``(total, cost,
+    recorded)`` where ``recorded`` is the number of entries recorded, or -1 when they did
+    not fit (and 0 without a screen). With ``plan`` (n x m), the plan is written there too
+    (skipped groups as 0).
     """
     cdef int st
     cdef int64_t n = M.shape[0], m = M.shape[1]
@@ -73,24 +98,78 @@ def marginals(const floating[:, ::1] M, const double[::1] f, const double[::1] g
     cdef int64_t *cp = NULL
     cdef const double *ap = NULL
     cdef const double *bp = NULL
+    cdef so_sk_screen scr
+    cdef so_sk_screen *sp = NULL
+    cdef double *pp = NULL
+    if plan is not None and plan.shape[0] * plan.shape[1] > 0:
+        pp = &plan[0, 0]
     if counts is not None:
         cp = &counts[0]
         ap = &a[0]
         bp = &b[0]
+    if screen_idx is not None:
+        scr = _screen(screen_idx, <void *>&screen_mval[0], screen_start, screen_len, zlow)
+        sp = &scr
     with nogil:
         if floating is double:
-            st = so_sk_marginals_f64(n, m, &M[0, 0], &f[0], &g[0], reg, &rows[0], &cols[0],
-                                     &total, &cost, ap, bp, tau, cp, n_threads)
+            st = so_sk_marginals_f64(n, m, &M[0, 0], &f[0], &g[0], reg, zcut, &rows[0],
+                                     &cols[0], &total, &cost, ap, bp, tau, cp, sp, pp,
+                                     n_threads)
         else:
-            st = so_sk_marginals_f32(n, m, &M[0, 0], &f[0], &g[0], reg, &rows[0], &cols[0],
-                                     &total, &cost, ap, bp, tau, cp, n_threads)
+            st = so_sk_marginals_f32(n, m, &M[0, 0], &f[0], &g[0], reg, zcut, &rows[0],
+                                     &cols[0], &total, &cost, ap, bp, tau, cp, sp, pp,
+                                     n_threads)
     _check(st, "marginals")
+    if sp == NULL:
+        return total, cost, 0
+    return total, cost, (-1 if scr.overflow else scr.size)
+
+
+def marginals_screened(int32_t[::1] screen_idx, floating[::1] screen_mval,
+                       int64_t[::1] screen_start, int64_t[::1] screen_len, int64_t size,
+                       int64_t m, const double[::1] f, const double[::1] g, double reg,
+                       double[::1] rows, double[::1] cols, const double[::1] a,
+                       const double[::1] b, double tau, int64_t[::1] counts, int n_threads,
+                       int64_t[::1] kept_idx=None, double[::1] kept_data=None):
+    """:func:`marginals` over the ``size`` entries a screen recorded. Returns
+    ``(total, cost)``. With ``counts`` and the ``kept_*`` arrays (as long as the screen),
+    row i's counted entries are also written to ``kept_*[start[i]:start[i] + counts[i]]``.
+    """
+    cdef int st
+    cdef int64_t n = screen_start.shape[0]
+    cdef double total = 0.0, cost = 0.0
+    cdef int64_t *cp = NULL
+    cdef const double *ap = NULL
+    cdef const double *bp = NULL
+    cdef so_sk_screen scr = _screen(screen_idx, <void *>&screen_mval[0], screen_start,
+                                    screen_len, 0.0)
+    cdef int64_t *kip = NULL
+    cdef double *kdp = NULL
+    scr.size = size
+    if counts is not None:
+        cp = &counts[0]
+        ap = &a[0]
+        bp = &b[0]
+        if kept_idx is not None and kept_idx.shape[0] > 0:
+            kip = &kept_idx[0]
+            kdp = &kept_data[0]
+    with nogil:
+        if floating is double:
+            st = so_sk_marginals_screened_f64(n, m, &scr, &f[0], &g[0], reg, &rows[0],
+                                              &cols[0], &total, &cost, ap, bp, tau, cp,
+                                              kip, kdp, n_threads)
+        else:
+            st = so_sk_marginals_screened_f32(n, m, &scr, &f[0], &g[0], reg, &rows[0],
+                                              &cols[0], &total, &cost, ap, bp, tau, cp,
+                                              kip, kdp, n_threads)
+    _check(st, "marginals_screened")
     return total, cost
 
 
 def sparsify(const floating[:, ::1] M, const double[::1] f, const double[::1] g, double reg,
-             const double[::1] a, const double[::1] b, double tau, const int64_t[::1] indptr,
-             int64_t[::1] indices, double[::1] data, int64_t[::1] filled, int n_threads):
+             double zcut, const double[::1] a, const double[::1] b, double tau,
+             const int64_t[::1] indptr, int64_t[::1] indices, double[::1] data,
+             int64_t[::1] filled, int n_threads):
     """Write the entries ``P[i, j] >= tau * min(a[i], b[j])`` in CSR slots ``indptr``."""
     cdef int st
     cdef int64_t n = M.shape[0], m = M.shape[1]
@@ -98,12 +177,36 @@ def sparsify(const floating[:, ::1] M, const double[::1] f, const double[::1] g,
     cdef double *dp = &data[0] if data.shape[0] > 0 else NULL
     with nogil:
         if floating is double:
-            st = so_sk_sparsify_f64(n, m, &M[0, 0], &f[0], &g[0], reg, &a[0], &b[0], tau,
-                                    &indptr[0], ip, dp, &filled[0], n_threads)
+            st = so_sk_sparsify_f64(n, m, &M[0, 0], &f[0], &g[0], reg, zcut, &a[0], &b[0],
+                                    tau, &indptr[0], ip, dp, &filled[0], n_threads)
         else:
-            st = so_sk_sparsify_f32(n, m, &M[0, 0], &f[0], &g[0], reg, &a[0], &b[0], tau,
-                                    &indptr[0], ip, dp, &filled[0], n_threads)
+            st = so_sk_sparsify_f32(n, m, &M[0, 0], &f[0], &g[0], reg, zcut, &a[0], &b[0],
+                                    tau, &indptr[0], ip, dp, &filled[0], n_threads)
     _check(st, "sparsify")
+
+
+def sparsify_screened(int32_t[::1] screen_idx, floating[::1] screen_mval,
+                      int64_t[::1] screen_start, int64_t[::1] screen_len, int64_t size,
+                      const double[::1] f, const double[::1] g, double reg,
+                      const double[::1] a, const double[::1] b, double tau,
+                      const int64_t[::1] indptr, int64_t[::1] indices, double[::1] data,
+                      int64_t[::1] filled, int n_threads):
+    """:func:`sparsify` over the ``size`` entries a screen recorded."""
+    cdef int st
+    cdef int64_t n = screen_start.shape[0]
+    cdef int64_t *ip = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef double *dp = &data[0] if data.shape[0] > 0 else NULL
+    cdef so_sk_screen scr = _screen(screen_idx, <void *>&screen_mval[0], screen_start,
+                                    screen_len, 0.0)
+    scr.size = size
+    with nogil:
+        if floating is double:
+            st = so_sk_sparsify_screened_f64(n, &scr, &f[0], &g[0], reg, &a[0], &b[0], tau,
+                                             &indptr[0], ip, dp, &filled[0], n_threads)
+        else:
+            st = so_sk_sparsify_screened_f32(n, &scr, &f[0], &g[0], reg, &a[0], &b[0], tau,
+                                             &indptr[0], ip, dp, &filled[0], n_threads)
+    _check(st, "sparsify_screened")
 
 
 def matvec(const double[:, ::1] K, const double[::1] v, double[::1] out, int n_threads):

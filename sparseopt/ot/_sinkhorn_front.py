@@ -228,10 +228,9 @@ def sinkhorn(a, b, M, reg: float, *, method: str = "auto", tol: float = 1e-9,
     f, g, st, pb, rows, cols = _solve(a, b, M, reg, method=method, tol=tol,
                                       max_iter=max_iter, warmstart=warmstart,
                                       n_threads=n_threads, switch_tol=switch_tol, tau=tau)
-    # the returned plan's marginals and cost, in one kernel pass, then the plan itself
-    r, c, _, cost, _ = _solvers.marginals(pb, st.f, st.g)
+    # the returned plan with its marginals and cost, in one kernel pass
+    Ps, r, c, cost = _solvers.plan_and_marginals(pb, st.f, st.g)
     final = _solvers.l1_error(pb, r, c)
-    Ps = _solvers.plan(pb, st.f, st.g, np.float64)
     if Ps.shape == M.shape:
         P = Ps.astype(M.dtype, copy=False)
     else:

@@ -20,6 +20,9 @@ from . import _sinkhorn as _k
 # so that u, v and K stay far from float64 overflow and underflow.
 _ABSORB_HI = 1e50
 _ABSORB_LO = 1e-50
+# Entries of the plan are left out of its sums when all of them together weigh less
+# than this fraction of the mass.
+_SKIP = 1e-20
 # A kernel matvec entry below this means the kernel lost a row or column to underflow.
 _TINY = 1e-280
 
@@ -35,6 +38,10 @@ class _Problem:
     def __post_init__(self):
         self.log_a = np.log(self.a)
         self.log_b = np.log(self.b)
+        # The plan's passes skip groups of entries below exp(zcut): n m of them carry
+        # less than 1e-20 of the mass, far below the rounding of the sums they enter.
+        n, m = self.M.shape
+        self.zcut = float(np.log(_SKIP * self.a.sum() / max(n * m, 1)))
 
 
 @dataclass
@@ -65,24 +72,106 @@ def _lse_cols(pb, f):
     return out
 
 
-def marginals(pb, f, g, tau=None):
-    """(rows, cols, total, cost, counts) of the plan at (f, g) in one pass."""
+def marginals(pb, f, g, tau=None, screen=None):
+    """(rows, cols, total, cost, counts) of the plan at (f, g) in one pass.
+
+    With a :class:`_Screen`, the pass runs over the screen's entries when it stands for
+    the plan at (f, g), and otherwise records a new screen while it runs over M.
+    """
     n, m = pb.M.shape
     rows, cols = np.empty(n), np.empty(m)
     counts = np.empty(n, dtype=np.int64) if tau is not None else None
-    total, cost = _k.marginals(pb.M, f, g, pb.reg, rows, cols, pb.a, pb.b,
-                               0.0 if tau is None else float(tau), counts, pb.n_threads)
+    t = 0.0 if tau is None else float(tau)
+    if screen is not None and screen.covers(f, g):
+        # with counts, the counted entries (the Hessian's) are written on the way
+        total, cost = _k.marginals_screened(
+            screen.idx, screen.mval, screen.start, screen.len, screen.size, m, f, g, pb.reg,
+            rows, cols, pb.a, pb.b, t, counts, pb.n_threads, screen.kept_idx,
+            screen.kept_data)
+        screen.kept_at = (f, g) if counts is not None else None
+    elif screen is not None:
+        total, cost, size = _k.marginals(
+            pb.M, f, g, pb.reg, pb.zcut, rows, cols, pb.a, pb.b, t, counts, pb.n_threads,
+            screen.idx, screen.mval, screen.start, screen.len, screen.zlow)
+        screen.recorded(f, g, size)
+    else:
+        total, cost, _ = _k.marginals(pb.M, f, g, pb.reg, pb.zcut, rows, cols, pb.a, pb.b,
+                                      t, counts, pb.n_threads)
     return rows, cols, total, cost, counts
+
+
+class _Screen:
+    """The entries of the plan that can matter while the potentials stay near (f0, g0).
+
+    A dense pass at (f0, g0) records every entry whose exponent ``(f_i + g_j - M_ij) /
+    reg`` is at least ``zcut - margin``. At (f, g) an entry's exponent has risen by at most
+    ``rise = max(f - f0) + max(g - g0)``, so while ``rise <= margin * reg`` the entries left
+    out are still below ``exp(zcut)`` (the bound the dense passes skip with) and the sums
+    over the screen are those of the whole plan. Newton steps on a nearly sparse plan move
+    the potentials by a few ``reg``: the line search and the sparsification then cost a
+    pass over a few percent of M. Screens larger than ``fraction`` of M are not kept (a
+    dense pass is as fast).
+    """
+
+    margin = 10.0
+    fraction = 0.15
+
+    def __init__(self, pb):
+        n, m = pb.M.shape
+        cap = max(int(self.fraction * n * m), 1)
+        self.reg = pb.reg
+        self.zlow = pb.zcut - self.margin
+        self.idx = np.empty(cap, dtype=np.int32)
+        self.mval = np.empty(cap, dtype=pb.M.dtype)
+        self.start = np.empty(n, dtype=np.int64)
+        self.len = np.empty(n, dtype=np.int64)
+        self.size = -1
+        self.f0 = self.g0 = None
+        # the entries a screened pass counted, at the screen's positions (virtual memory
+        # until written), and the potentials they belong to
+        self.kept_idx = np.empty(cap, dtype=np.int64)
+        self.kept_data = np.empty(cap)
+        self.kept_at = None
+
+    @staticmethod
+    def possible(pb):
+        return pb.M.shape[1] < 2**31 - 1
+
+    def covers(self, f, g):
+        if self.size < 0:
+            return False
+        rise = float((f - self.f0).max() + (g - self.g0).max())
+        return rise <= self.margin * self.reg
+
+    def recorded(self, f, g, size):
+        self.size = int(size)
+        self.f0, self.g0 = f.copy(), g.copy()
+        self.kept_at = None
+
+    def kept(self, f, g, counts):
+        """The Hessian's entries as CSR if the last screened pass was at (f, g), else None."""
+        if self.kept_at is None or self.kept_at[0] is not f or self.kept_at[1] is not g:
+            return None
+        n = counts.shape[0]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        pos = np.arange(int(indptr[-1])) + np.repeat(self.start - indptr[:-1], counts)
+        return indptr, self.kept_idx[pos], self.kept_data[pos]
 
 
 def l1_error(pb, rows, cols):
     return float(np.abs(rows - pb.a).sum() + np.abs(cols - pb.b).sum())
 
 
-def plan(pb, f, g, dtype):
-    out = np.empty(pb.M.shape)
-    _k.kernel(pb.M, f, g, pb.reg, out, pb.n_threads)
-    return out.astype(dtype, copy=False)
+def plan_and_marginals(pb, f, g):
+    """The plan at (f, g) (float64) with its row sums, column sums and ``<P, M>``, in one
+    pass (the sums are those of the returned entries)."""
+    n, m = pb.M.shape
+    P, rows, cols = np.empty((n, m)), np.empty(n), np.empty(m)
+    # exp is exactly 0 below -708: skipping those groups leaves every entry exact
+    _, cost, _ = _k.marginals(pb.M, f, g, pb.reg, -708.0, rows, cols, pb.a, pb.b, 0.0, None,
+                              pb.n_threads, plan=P)
+    return P, rows, cols, cost
 
 
 def _log_step(pb, st):
@@ -253,8 +342,12 @@ def _dual(pb, f, g, total):
     return float(pb.a @ f + pb.b @ g - pb.reg * total)
 
 
-def _hessian_part(pb, f, g, counts, tau):
+def _hessian_part(pb, f, g, counts, tau, screen=None):
     """The kept entries of P (>= tau * min(a_i, b_j)) as CSR arrays."""
+    if screen is not None:
+        csr = screen.kept(f, g, counts)
+        if csr is not None:
+            return csr
     n = pb.a.shape[0]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
@@ -262,8 +355,13 @@ def _hessian_part(pb, f, g, counts, tau):
     indices = np.empty(nnz, dtype=np.int64)
     data = np.empty(nnz)
     filled = np.empty(n, dtype=np.int64)
-    _k.sparsify(pb.M, f, g, pb.reg, pb.a, pb.b, tau, indptr, indices, data, filled,
-                pb.n_threads)
+    if screen is not None and screen.covers(f, g):
+        _k.sparsify_screened(screen.idx, screen.mval, screen.start, screen.len, screen.size,
+                             f, g, pb.reg, pb.a, pb.b, tau, indptr, indices, data, filled,
+                             pb.n_threads)
+    else:
+        _k.sparsify(pb.M, f, g, pb.reg, pb.zcut, pb.a, pb.b, tau, indptr, indices, data,
+                    filled, pb.n_threads)
     if (counts != filled).any():
         # rounding put a few entries on the other side of the threshold: compact the rows
         position = np.arange(nnz) - np.repeat(indptr[:-1], counts)
@@ -375,7 +473,8 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, poor, callback):
     """Newton steps until converged (True), or a stall (False: the caller falls back)."""
     f, g = st.f, st.g
     lam = opts.lm_init if st.lm is None else st.lm
-    rows, cols, total, _, counts = marginals(pb, f, g, tau)
+    screen = _Screen(pb) if _Screen.possible(pb) else None
+    rows, cols, total, _, counts = marginals(pb, f, g, tau, screen)
     err = l1_error(pb, rows, cols)
     y0 = np.zeros(pb.b.shape[0])
     while True:
@@ -387,7 +486,7 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, poor, callback):
             st.f, st.g = f, g
             return True
         t_step = time.perf_counter()
-        indptr, indices, data = _hessian_part(pb, f, g, counts, tau)
+        indptr, indices, data = _hessian_part(pb, f, g, counts, tau, screen)
         r1, r2 = pb.a - rows, pb.b - cols
         x, y = np.empty(pb.a.shape[0]), y0.copy()
         # Levenberg-Marquardt shift: where the kept entries leave the bipartite graph of P
@@ -409,7 +508,7 @@ def _newton_stage(pb, st, tol, max_iter, opts, tau, poor, callback):
         if slope > 0:
             for _ in range(opts.max_halvings):
                 fn, gn = f + alpha * df, g + alpha * dg
-                rn, cn, tn, _, kn = marginals(pb, fn, gn, tau)
+                rn, cn, tn, _, kn = marginals(pb, fn, gn, tau, screen)
                 if np.isfinite(tn) and _dual(pb, fn, gn, tn) >= d0 + opts.armijo * alpha * slope:
                     accepted = True
                     break

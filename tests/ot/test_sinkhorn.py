@@ -255,7 +255,7 @@ def test_marginals_kernel_and_exp_accuracy():
     reg = 0.02
     P = np.exp((f[:, None] + g[None, :] - M) / reg)
     rows, cols, counts = np.empty(29), np.empty(31), np.empty(29, dtype=np.int64)
-    total, cost = kern.marginals(M, f, g, reg, rows, cols, a, b, 1e-3, counts, 2)
+    total, cost, _ = kern.marginals(M, f, g, reg, -np.inf, rows, cols, a, b, 1e-3, counts, 2)
     assert_allclose(rows, P.sum(1), rtol=1e-13)
     assert_allclose(cols, P.sum(0), rtol=1e-13)
     assert_allclose([total, cost], [P.sum(), (P * M).sum()], rtol=1e-13)
@@ -271,6 +271,61 @@ def test_marginals_kernel_and_exp_accuracy():
     ok = np.isfinite(ref) & (ref > 1e-300)
     assert np.max(np.abs(out[0, ok] / ref[ok] - 1)) < 4e-16
     assert out[0, -3] == 0 and out[0, -2] == 0 and np.isposinf(out[0, -1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_screen_and_skips_keep_the_sums(dtype):
+    """The skipped groups and the screened passes change the sums by < 1e-20 of the mass;
+    the screened pass counts and keeps exactly the entries sparsify keeps; the plan written
+    by the fused pass is the kernel's, bit for bit."""
+    from sparseopt.ot import _solvers
+
+    rng = np.random.default_rng(13)
+    n, m, reg, tau = 61, 47, 5e-4, 1e-4
+    M = rng.random((n, m)).astype(dtype)
+    a, b = np.full(n, 1 / n), np.full(m, 1 / m)
+    P, info = sinkhorn(a, b, M, reg, method="log", tol=1e-3, log=True, warn=False)
+    f, g = info["f"], info["g"]
+    pb = _solvers._Problem(a, b, np.ascontiguousarray(M), reg, 2)
+    ref = np.exp((f[:, None] + g[None, :] - M.astype(np.float64)) / reg)
+    dense = _solvers.marginals(pb, f, g, tau)
+    # a pass that records a screen, then one over the screen
+    screen = _solvers._Screen(pb)
+    rec = _solvers.marginals(pb, f, g, tau, screen)
+    assert 0 < screen.size < 0.5 * n * m and screen.covers(f, g)
+    scr = _solvers.marginals(pb, f, g, tau, screen)
+    assert screen.kept_at is not None
+    for got in (dense, rec, scr):
+        assert_allclose(got[0], ref.sum(1), rtol=1e-13)
+        assert_allclose(got[1], ref.sum(0), rtol=1e-13)
+        assert_allclose(got[2], ref.sum(), rtol=1e-13)
+        np.testing.assert_array_equal(got[4], dense[4])
+    # the Hessian entries kept on the way equal sparsify's
+    ip1, ix1, d1 = _solvers._hessian_part(pb, f, g, scr[4], tau, screen)
+    ip2, ix2, d2 = _solvers._hessian_part(pb, f, g, dense[4], tau)
+    np.testing.assert_array_equal(ip1, ip2)
+    np.testing.assert_array_equal(ix1, ix2)
+    assert_allclose(d1, d2, rtol=1e-15)
+    thr = tau * np.minimum(a[:, None], b[None, :])
+    assert ix1.size == (ref >= thr).sum()
+    # potentials that rose by more than the margin are not covered: the next pass records
+    f2 = f + (screen.margin + 1) * reg
+    assert not screen.covers(f2, g)
+    _solvers.marginals(pb, f2, g, tau, screen)
+    assert screen.covers(f2, g) and not screen.covers(f2, g + 2 * screen.margin * reg)
+    # a screen too small to hold the entries reports it and is not used
+    small = _solvers._Screen(pb)
+    small.idx, small.mval = small.idx[:10], small.mval[:10]
+    _solvers.marginals(pb, f, g, tau, small)
+    assert small.size == -1 and not small.covers(f, g)
+    # the fused plan pass writes the kernel's plan and its exact sums
+    Pk = np.empty((n, m))
+    kern.kernel(pb.M, f, g, reg, Pk, 2)
+    Pf, r, c, cost = _solvers.plan_and_marginals(pb, f, g)
+    np.testing.assert_array_equal(Pf, Pk)
+    assert_allclose(r, Pk.sum(1), rtol=1e-14)
+    assert_allclose(c, Pk.sum(0), rtol=1e-14)
+    assert_allclose(cost, (Pk * M).sum(), rtol=1e-13)
 
 
 def test_newton_pcg_solves_the_schur_system():

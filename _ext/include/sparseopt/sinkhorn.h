@@ -31,28 +31,79 @@ int so_sk_kernel_f64(int64_t n, int64_t m, const double *M, const double *f, con
 int so_sk_kernel_f32(int64_t n, int64_t m, const float *M, const double *f, const double *g,
                      double reg, double *K, int n_threads);
 
+/* A screen of the plan: the entries of each row whose exponent (f_i + g_j - M_ij) / reg
+ * was >= zlow at the potentials of the pass that recorded it.  Row i's entries are
+ * idx[start[i] .. start[i] + len[i]) with their costs mval (M's type) at the same places.
+ * The recording pass sets overflow (the capacity cap was too small: the screen is
+ * unusable) and size (the entries recorded).  Since the exponents of the other entries
+ * rise by at most max_i (f_i - f0_i) + max_j (g_j - g0_j), the screen stands for the whole
+ * plan (up to the zcut bound) as long as that stays <= (zcut - zlow) * reg. */
+typedef struct {
+    double zlow;
+    int64_t cap;
+    int32_t *idx;
+    void *mval;
+    int64_t *start;
+    int64_t *len;
+    int overflow;
+    int64_t size;
+} so_sk_screen;
+
 /* rows = P 1, cols = P^T 1, *total = sum P, *cost = <P, M>; and, when counts != NULL,
- * counts[i] = #{j : P_ij >= tau * min(a_i, b_j)} (the entries sparsify would keep). */
+ * counts[i] = #{j : P_ij >= tau * min(a_i, b_j)} (the entries sparsify would keep).
+ * Groups of four consecutive entries of a row whose exponents are all below zcut are
+ * skipped (taken as 0): the caller chooses zcut so that n m exp(zcut) is negligible
+ * (-HUGE_VAL skips nothing).  With screen != NULL (m < 2^31) the pass also records it
+ * (then groups below screen->zlow <= zcut are skipped).  With plan != NULL (n x m) the
+ * plan is written there too, skipped groups as 0 (zcut = -708 skips only exact zeros). */
 int so_sk_marginals_f64(int64_t n, int64_t m, const double *M, const double *f,
-                        const double *g, double reg, double *rows, double *cols,
+                        const double *g, double reg, double zcut, double *rows, double *cols,
                         double *total, double *cost, const double *a, const double *b,
-                        double tau, int64_t *counts, int n_threads);
+                        double tau, int64_t *counts, so_sk_screen *screen, double *plan,
+                        int n_threads);
 int so_sk_marginals_f32(int64_t n, int64_t m, const float *M, const double *f,
-                        const double *g, double reg, double *rows, double *cols,
+                        const double *g, double reg, double zcut, double *rows, double *cols,
                         double *total, double *cost, const double *a, const double *b,
-                        double tau, int64_t *counts, int n_threads);
+                        double tau, int64_t *counts, so_sk_screen *screen, double *plan,
+                        int n_threads);
+
+/* The same over a screen's entries only (float64 or float32 mval, as the M it came from).
+ * With counts and kidx != NULL, the counted entries of row i are also written (column,
+ * value) to kidx, kdata at positions screen->start[i] .. + counts[i] (arrays as large as
+ * the screen): what sparsify would give, without another pass. */
+int so_sk_marginals_screened_f64(int64_t n, int64_t m, const so_sk_screen *screen,
+                                 const double *f, const double *g, double reg, double *rows,
+                                 double *cols, double *total, double *cost, const double *a,
+                                 const double *b, double tau, int64_t *counts, int64_t *kidx,
+                                 double *kdata, int n_threads);
+int so_sk_marginals_screened_f32(int64_t n, int64_t m, const so_sk_screen *screen,
+                                 const double *f, const double *g, double reg, double *rows,
+                                 double *cols, double *total, double *cost, const double *a,
+                                 const double *b, double tau, int64_t *counts, int64_t *kidx,
+                                 double *kdata, int n_threads);
 
 /* The kept entries of P as CSR: indptr (n + 1, the prefix sum of counts) given, indices
  * and data filled; filled[i] = the entries written in row i (<= its capacity; it may fall
- * short of it by entries whose rounding put them on the other side of the threshold). */
+ * short of it by entries whose rounding put them on the other side of the threshold).
+ * zcut skips groups of entries as in the marginals. */
 int so_sk_sparsify_f64(int64_t n, int64_t m, const double *M, const double *f,
-                       const double *g, double reg, const double *a, const double *b,
-                       double tau, const int64_t *indptr, int64_t *indices, double *data,
-                       int64_t *filled, int n_threads);
+                       const double *g, double reg, double zcut, const double *a,
+                       const double *b, double tau, const int64_t *indptr, int64_t *indices,
+                       double *data, int64_t *filled, int n_threads);
 int so_sk_sparsify_f32(int64_t n, int64_t m, const float *M, const double *f,
-                       const double *g, double reg, const double *a, const double *b,
-                       double tau, const int64_t *indptr, int64_t *indices, double *data,
-                       int64_t *filled, int n_threads);
+                       const double *g, double reg, double zcut, const double *a,
+                       const double *b, double tau, const int64_t *indptr, int64_t *indices,
+                       double *data, int64_t *filled, int n_threads);
+
+/* so_sk_sparsify over a screen's entries only. */
+int so_sk_sparsify_screened_f64(int64_t n, const so_sk_screen *screen, const double *f,
+                                const double *g, double reg, const double *a, const double *b,
+                                double tau, const int64_t *indptr, int64_t *indices,
+                                double *data, int64_t *filled, int n_threads);
+int so_sk_sparsify_screened_f32(int64_t n, const so_sk_screen *screen, const double *f,
+                                const double *g, double reg, const double *a, const double *b,
+                                double tau, const int64_t *indptr, int64_t *indices,
+                                double *data, int64_t *filled, int n_threads);
 
 /* Scaling-form Sinkhorn on an absorbed kernel K (n x m, float64):
  * out = K v  and  out = K^T u. */
