@@ -12,6 +12,8 @@
 
 #ifdef SO_HELPERS
 
+#define SO_ANY4 SO_CAT(so_any4, ISA)
+
 /* reg * log sum_j exp((g_j - Mi_j) / reg): the maximum first, so no term overflows */
 static SO_TGT double SO_H(so_row_lse_)(int64_t m, const CT *restrict Mi,
                                            const double *restrict g, double reg)
@@ -30,7 +32,7 @@ static SO_TGT double SO_H(so_row_lse_)(int64_t m, const CT *restrict Mi,
         so_v4d acc = {0.0, 0.0, 0.0, 0.0};
         for (j = 0; j + 4 <= m; j += 4) {
             const so_v4d t = (so_load4d(g + j) - SO_LOAD4(Mi + j) - mx) * inv;
-            if (so_any4(t >= cut)) acc += so_exp4(t);
+            if (SO_ANY4(t >= cut)) acc += so_exp4(t);
         }
         s = so_hsum4(acc);
     }
@@ -67,7 +69,7 @@ static SO_TGT void SO_H(so_col_lse_tile_)(int64_t n, int64_t m, int64_t j0, int6
         const double fi = f[i];
         for (c = 0; c + 4 <= w; c += 4) {
             const so_v4d t = (fi - SO_LOAD4(Mi + c) - so_load4d(mx + c)) * inv;
-            if (so_any4(t >= cut)) so_store4(s + c, so_load4d(s + c) + so_exp4(t));
+            if (SO_ANY4(t >= cut)) so_store4(s + c, so_load4d(s + c) + so_exp4(t));
         }
         for (; c < w; ++c) s[c] += so_exp((fi - (double)Mi[c] - mx[c]) * inv);
     }
@@ -84,7 +86,7 @@ static SO_TGT void SO_H(so_kernel_row_)(int64_t m, const CT *restrict Mi, double
     for (j = 0; j + 4 <= m; j += 4) {
         /* exp is 0 below -708 anyway: skipping those groups changes no bit */
         const so_v4d z = (fi + so_load4d(g + j) - SO_LOAD4(Mi + j)) * inv;
-        so_store4(Ki + j, so_any4(z >= -708.0) ? so_exp4(z) : zero);
+        so_store4(Ki + j, SO_ANY4(z >= -708.0) ? so_exp4(z) : zero);
     }
     for (; j < m; ++j) Ki[j] = so_exp((fi + g[j] - (double)Mi[j]) * inv);
 }
@@ -103,7 +105,7 @@ static SO_TGT int64_t SO_H(so_sparse_row_)(int64_t m, const CT *restrict Mi, dou
     int64_t j;
     for (j = 0; j + 4 <= m && k < end; j += 4) {
         const so_v4d z = (fi + so_load4d(g + j) - SO_LOAD4(Mi + j)) * inv;
-        if (!so_any4(z >= zcut)) continue;
+        if (!SO_ANY4(z >= zcut)) continue;
         const so_v4d p = so_exp4(z);
         for (int l = 0; l < 4 && k < end; ++l) {
             const double tb = tau * b[j + l];
@@ -153,7 +155,7 @@ static SO_TGT void SO_H(so_marg_row_)(int64_t m, const CT *restrict Mi, double f
     for (j = 0; j + 4 <= m; j += 4) {
         const so_v4d mij = SO_LOAD4(Mi + j);
         const so_v4d z = (fi + so_load4d(g + j) - mij) * inv;
-        if (!so_any4(z >= zskip)) {
+        if (!SO_ANY4(z >= zskip)) {
             if (Pi != NULL) so_store4(Pi + j, z * 0.0);
             continue;
         }
@@ -254,7 +256,7 @@ static SO_TGT void SO_H(so_marg_sparse_row_)(int64_t len, const int32_t *restric
             const so_v4d thr = so_sel4(tb < ta, tb, tb * 0.0 + ta);
             const so_v4l hit = p >= thr;
             if (kidx != NULL) {
-                if (so_any4(hit))           /* then branch-free: write 4, advance by the kept */
+                if (SO_ANY4(hit))           /* then branch-free: write 4, advance by the kept */
                 for (int l = 0; l < 4; ++l) {
                     kidx[k] = idx[q + l];
                     kdata[k] = p[l];
@@ -308,7 +310,7 @@ static SO_TGT int64_t SO_H(so_sparse_screened_row_)(int64_t len, const int32_t *
         const so_v4d p = so_exp4((fi + gj - SO_LOAD4(mv + q)) * inv);
         const so_v4d tb = {tau * b[j0], tau * b[j1], tau * b[j2], tau * b[j3]};
         const so_v4l hit = p >= so_sel4(tb < ta, tb, tb * 0.0 + ta);
-        if (!so_any4(hit)) continue;
+        if (!SO_ANY4(hit)) continue;
         for (int l = 0; l < 4 && k < end; ++l) {
             if (hit[l]) {
                 indices[k] = idx[q + l];
@@ -329,6 +331,8 @@ static SO_TGT int64_t SO_H(so_sparse_screened_row_)(int64_t len, const int32_t *
     }
     return k;
 }
+
+#undef SO_ANY4
 
 #endif /* SO_HELPERS */
 

@@ -248,7 +248,7 @@ def newton_pcg(const int64_t[::1] indptr, const int64_t[::1] indices, const doub
 def scaling_batch(const double[:, ::1] K, double[::1] u, double[::1] v, const double[::1] a,
                   const double[::1] b, double[::1] KTu, double[::1] Kv, double[::1] errors,
                   int64_t max_steps, double tol, double stop_err, bint rows_exact,
-                  double tiny, double lo, double hi, int n_threads):
+                  double tiny, double lo, double hi, int n_threads, bint have_ktu=False):
     """Up to ``max_steps`` scaling-form Sinkhorn iterations (v = b / K^T u, u = a / K v),
     without the GIL or Python between them.
 
@@ -257,14 +257,18 @@ def scaling_batch(const double[:, ::1] K, double[::1] u, double[::1] v, const do
     ``(steps, status)``: status 0 = ``max_steps`` done, 1 = error <= tol, 2 = error <=
     stop_err, 3 = a product fell below ``tiny`` (K lost a row or column: a log-domain step
     is needed), 4 = u or v left [lo, hi] after the last step (absorb them). The error
-    before the returned state is ``errors[steps]`` for statuses 1 to 3.
+    before the returned state is ``errors[steps]`` for statuses 1 to 3. With ``have_ktu``,
+    ``KTu`` already holds ``K^T u`` for the ``u`` given (as a batch that ended with status 0
+    leaves it), and the first product is not recomputed.
     """
     cdef int64_t n = K.shape[0], m = K.shape[1], steps = 0, i, j
     cdef double err, mn, mx_u, mn_u, mx_v, mn_v, t
     cdef int status = 0
     with nogil:
         while True:
-            so_sk_rmatvec(n, m, &K[0, 0], &u[0], &KTu[0], n_threads)
+            if not have_ktu:
+                so_sk_rmatvec(n, m, &K[0, 0], &u[0], &KTu[0], n_threads)
+            have_ktu = False
             err = 0.0
             mn = KTu[0]
             for j in range(m):

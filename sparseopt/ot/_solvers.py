@@ -252,7 +252,7 @@ class _Scaling:
 
     def run(self, tol, max_iter, stop=None, callback=None, stop_err=-1.0):
         """Iterate until the L1 error <= tol, max_iter total iterations, the error <=
-        ``stop_err``, or ``stop(st)`` (asked every 10 iterations).
+        ``stop_err``, or ``stop(st)`` (asked after 3 iterations, then every 10).
 
         The iterations run in compiled batches; Python only handles the rare events
         (absorbing the scalings, a log-domain step where the kernel underflows). Returns the
@@ -262,13 +262,19 @@ class _Scaling:
         if self.stale:
             self._rebuild()
         polled = stop is not None or callback is not None
+        poll = 3                # the first poll comes early, then every 10 iterations
+        have_ktu = False
         while True:
             cap = max(max_iter - st.n_iter, 0)
-            cap = min(cap, 10 if polled else 1000)
+            cap = min(cap, poll if polled else 1000)
+            poll = 10
             buf = np.empty(cap + 1)
             steps, status = _k.scaling_batch(
                 self.K, self.u, self.v, pb.a, pb.b, self.KTu, self.Kv, buf, cap, tol,
-                stop_err, self.rows_exact, _TINY, _ABSORB_LO, _ABSORB_HI, pb.n_threads)
+                stop_err, self.rows_exact, _TINY, _ABSORB_LO, _ABSORB_HI, pb.n_threads,
+                have_ktu)
+            # a batch that ran out of steps leaves K^T u of the current u in KTu
+            have_ktu = status == 0
             if steps:
                 self.rows_exact = True
             st.n_iter += steps
@@ -375,18 +381,44 @@ def _hessian_part(pb, f, g, counts, tau, screen=None):
 class _SinkhornRate:
     """Contraction per iteration of the Sinkhorn error, from its recent history."""
 
-    def __init__(self, window=10):
-        self.window = window
+    def __init__(self, window=10, min_window=2):
+        self.window, self.min_window = window, min_window
 
     def remaining(self, errors, tol):
-        """Projected iterations to reach tol at the recent rate (inf if not contracting)."""
-        w = self.window
-        if len(errors) <= w or errors[-1] <= 0:
-            return np.inf if len(errors) <= w else 0.0
+        """Projected iterations to reach tol at the rate of the last ``window`` iterations
+        (or as many as there are, at least ``min_window``; inf if not contracting)."""
+        w = min(self.window, len(errors) - 1)
+        if w < self.min_window:
+            return np.inf
+        if errors[-1] <= 0:
+            return 0.0
         q = (errors[-1] / errors[-1 - w]) ** (1.0 / w)
         if not (q < 1.0):
             return np.inf
         return np.log(tol / errors[-1]) / np.log(q)
+
+
+def _newton_passes(pb, sk, n_samples=2048):
+    """Cost model of method="auto": a Newton stage's cost in exponential passes over M.
+
+    When the plan is nearly sparse (the screen of :class:`_Screen` would hold at most
+    ``_Screen.fraction`` of M, estimated from a fixed sample of entries at the current
+    scalings), a stage is one dense pass that records the screen, then steps over the
+    screen only: 6 passes (2 to 3 measured on the bench problems). Otherwise each step
+    costs about 8 passes (its line-search passes, the sparsification and the CG on the
+    kept entries: 6 to 10 pass-equivalents measured) and a stage about 10 steps.
+    """
+    n, m = pb.M.shape
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, n, n_samples), rng.integers(0, m, n_samples)
+    st = sk.st
+    f = st.f[i] + pb.reg * np.log(sk.u[i])
+    g = st.g[j] + pb.reg * np.log(sk.v[j])
+    z = (f + g - pb.M[i, j]) / pb.reg
+    frac = float(np.mean(z >= pb.zcut - _Screen.margin))
+    if _Screen.possible(pb) and frac <= _Screen.fraction:
+        return 6.0
+    return 80.0
 
 
 def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
@@ -397,20 +429,14 @@ def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
     than a Newton stage is estimated to cost (measured in this run: the time of one kernel
     pass over M against one scaling iteration).
     """
+    t0 = time.perf_counter()
     _start(pb, st)
+    # for "auto": the time of one exponential pass over M (_start makes two)
+    t_exp = (time.perf_counter() - t0) / 2
     st.n_iter += 1
     st.n_sinkhorn += 1
     sk = _Scaling(pb, st)
     rate = _SinkhornRate()
-    # cost model for "auto": a Newton step costs about 8 exponential passes over M (the
-    # line search's passes, which give the next gradient, the sparsification, and the CG
-    # on the kept entries: 6 to 10 pass-equivalents measured on the bench problems);
-    # a Newton stage, about 10 steps
-    t_exp = None
-    if opts.auto:       # one more kernel pass, timed (the first one paid for page faults)
-        t0 = time.perf_counter()
-        sk._rebuild()
-        t_exp = time.perf_counter() - t0
     fallback = opts.fallback_iter
     tau = opts.tau
     clock = {"t0": time.perf_counter(), "k0": st.n_iter}
@@ -421,10 +447,10 @@ def solve_sns(pb, st, tol, max_iter, opts: SNSOptions, callback=None):
         if not opts.auto:
             return True
         done = s.n_iter - clock["k0"]
-        if done < rate.window:
+        if done < 3:
             return False
         t_it = (time.perf_counter() - clock["t0"]) / done
-        newton_cost = 10 * 8 * t_exp / t_it       # in Sinkhorn iterations
+        newton_cost = _newton_passes(pb, sk) * t_exp / t_it     # in Sinkhorn iterations
         return rate.remaining(s.errors, tol) > newton_cost
 
     sinkhorn_pace = {"q": None, "t_it": None}   # per-iteration contraction and seconds
