@@ -328,6 +328,32 @@ def test_screen_and_skips_keep_the_sums(dtype):
     assert_allclose(cost, (Pk * M).sum(), rtol=1e-13)
 
 
+def test_screen_recorded_by_two_threads():
+    """Above the OpenMP threshold each thread records its block of rows in its own share
+    of the screen; the screened sums and kept entries must still be the dense ones."""
+    from sparseopt.ot import _solvers
+
+    rng = np.random.default_rng(14)
+    n, m, reg, tau = 301, 257, 1e-3, 1e-4
+    M = rng.random((n, m))
+    a, b = np.full(n, 1 / n), np.full(m, 1 / m)
+    _, info = sinkhorn(a, b, M, reg, method="log", tol=1e-2, log=True, warn=False)
+    f, g = info["f"], info["g"]
+    pb = _solvers._Problem(a, b, M, reg, 2)
+    dense = _solvers.marginals(pb, f, g, tau)
+    screen = _solvers._Screen(pb)
+    _solvers.marginals(pb, f, g, tau, screen)
+    assert screen.size > 0
+    scr = _solvers.marginals(pb, f, g, tau, screen)
+    for i in range(3):
+        assert_allclose(scr[i], dense[i], rtol=1e-13)
+    np.testing.assert_array_equal(scr[4], dense[4])
+    ip1, ix1, d1 = _solvers._hessian_part(pb, f, g, scr[4], tau, screen)
+    ip2, ix2, d2 = _solvers._hessian_part(pb, f, g, dense[4], tau)
+    np.testing.assert_array_equal(ix1, ix2)
+    assert_allclose(d1, d2, rtol=1e-15)
+
+
 def test_newton_pcg_solves_the_schur_system():
     rng = np.random.default_rng(12)
     n, m = 25, 20
