@@ -5,6 +5,7 @@ from ._generators import (
     make_correlated_regression,
     make_random_csr,
     make_sparse_regression,
+    make_sparse_text_classification,
 )
 from ._linear_systems import (
     HeatEquationSequence,
@@ -24,4 +25,5 @@ __all__ = [
     "make_random_csr",
     "make_shifted_laplacian_sequence",
     "make_sparse_regression",
+    "make_sparse_text_classification",
 ]

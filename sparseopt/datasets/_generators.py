@@ -186,6 +186,90 @@ def make_sparse_regression(
     return X, _noisy_targets(rng, X, w, snr), w
 
 
+def make_sparse_text_classification(
+    n_samples: int = 5000,
+    n_features: int = 20_000,
+    *,
+    n_classes: int = 20,
+    doc_length: int = 80,
+    n_topic_words: int = 100,
+    topic_share: float = 0.2,
+    random_state=None,
+):
+    """Sparse bag-of-words classification problem (tf-idf rows, CSR), 20-newsgroups-like.
+
+    Every document draws ``doc_length`` words: a share ``topic_share`` from its class's
+    ``n_topic_words`` topic words (uniformly), the rest from a Zipf (1/rank) background over
+    the whole vocabulary. Counts are turned into sublinear tf-idf and rows are scaled to
+    unit Euclidean norm, as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` does.
+    Topic words of different classes may overlap.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Documents and vocabulary size.
+    n_classes : int, default=20
+        Classes, balanced (labels ``0 .. n_classes - 1``).
+    doc_length : int, default=80
+        Words drawn per document (repeated words add up).
+    n_topic_words : int, default=100
+        Words of each class's topic.
+    topic_share : float, default=0.2
+        Expected fraction of a document's words drawn from its topic.
+    random_state : int, RandomState instance or None
+        Seed.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_array of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), int64
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_sparse_text_classification
+    >>> X, y = make_sparse_text_classification(200, 1000, n_classes=4, random_state=0)
+    >>> X.format, X.shape, sorted(set(y.tolist()))
+    ('csr', (200, 1000), [0, 1, 2, 3])
+    """
+    n_samples = check_scalar(n_samples, "n_samples", Integral, min_val=1)
+    n_features = check_scalar(n_features, "n_features", Integral, min_val=1)
+    n_classes = check_scalar(n_classes, "n_classes", Integral, min_val=2, max_val=n_samples)
+    doc_length = check_scalar(doc_length, "doc_length", Integral, min_val=1)
+    n_topic_words = check_scalar(n_topic_words, "n_topic_words", Integral, min_val=1,
+                                 max_val=n_features)
+    check_scalar(topic_share, "topic_share", min_val=0, max_val=1)
+    rng = check_random_state(random_state)
+    y = np.arange(n_samples, dtype=np.int64) % n_classes
+    rng.shuffle(y)
+    topics = np.stack([rng.choice(n_features, n_topic_words, replace=False)
+                       for _ in range(n_classes)])
+    zipf = 1.0 / np.arange(1, n_features + 1)
+    background = rng.permutation(n_features)        # word of each Zipf rank
+    cdf = np.cumsum(zipf / zipf.sum())
+    from_topic = rng.random((n_samples, doc_length)) < topic_share
+    ranks = np.minimum(np.searchsorted(cdf, rng.random((n_samples, doc_length))),
+                       n_features - 1)
+    words = np.where(from_topic,
+                     topics[y[:, None], rng.randint(0, n_topic_words,
+                                                    (n_samples, doc_length))],
+                     background[ranks])
+    rows = np.repeat(np.arange(n_samples), doc_length)
+    counts = sp.csr_array((np.ones(rows.size), (rows, words.ravel())),
+                          shape=(n_samples, n_features))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=n_features)
+    idf = np.log((1.0 + n_samples) / (1.0 + df)) + 1.0
+    X = counts.copy()
+    X.data = (1.0 + np.log(X.data)) * idf[X.indices]
+    # every row holds at least one word, so every reduceat segment is non-empty
+    norms = np.sqrt(np.add.reduceat(X.data ** 2, X.indptr[:-1]))
+    X.data *= np.repeat(1.0 / norms, np.diff(X.indptr))
+    if X.nnz < 2**31 and n_features < 2**31:    # int32 indices, as a vectorizer gives
+        X.indices = X.indices.astype(np.int32)
+        X.indptr = X.indptr.astype(np.int32)
+    return X, y
+
+
 def load_diabetes_polynomial(degree: int = 3):
     """scikit-learn's diabetes data with standardised polynomial features.
 

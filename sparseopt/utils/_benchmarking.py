@@ -60,6 +60,8 @@ class BenchCase:
     baseline: str
     discrepancy: Callable[[Any, Any], float] | None = None
     notes: str = ""
+    # at most this many timed repeats (for cases whose peers take minutes per run)
+    max_repeat: int | None = None
 
 
 @dataclass
@@ -125,7 +127,8 @@ def run_case(case: BenchCase, repeat: int, progress: Progress | None = None) -> 
             runnable.append((c, t, inputs))
         except ImportError as exc:
             t.error = f"not installed ({exc.name or exc})"
-    for _ in range(repeat):
+    n_repeat = repeat if case.max_repeat is None else min(repeat, case.max_repeat)
+    for _ in range(n_repeat):
         for c, t, inputs in runnable:
             t0 = time.perf_counter()
             c.fn(inputs)
