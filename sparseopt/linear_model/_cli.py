@@ -190,7 +190,9 @@ def _multinomial_case(name, load, C, max_repeat=None):
     return BenchCase(f"multinomial L1-logistic {name}", make, contenders,
                      baseline="scikit-learn saga", max_repeat=max_repeat,
                      notes=f"time to an objective within {TARGET:g} (relative) of the best "
-                           "found; max rel. diff compares predicted probabilities")
+                           "found; max rel. diff compares predicted probabilities"
+                           + ("" if max_repeat is None else
+                              f"; at most {max_repeat} timed repeats"))
 
 
 def _digits(quick):
