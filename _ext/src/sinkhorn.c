@@ -168,6 +168,16 @@ static inline __attribute__((always_inline)) double so_hsum4(so_v4d v)
     return (v[0] + v[1]) + (v[2] + v[3]);
 }
 
+/* cols[j] = the sum over `used` per-thread accumulators (m doubles each) of their entry j */
+static void so_sum_accumulators(const double *acc, int used, int64_t m, double *cols)
+{
+    for (int64_t j = 0; j < m; ++j) {
+        double s = 0.0;
+        for (int t = 0; t < used; ++t) s += acc[(size_t)t * (size_t)m + j];
+        cols[j] = s;
+    }
+}
+
 static int so_threads(int n_threads)
 {
     return n_threads < 1 ? 1 : n_threads;

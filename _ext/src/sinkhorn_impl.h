@@ -386,7 +386,7 @@ int SO_FN(so_sk_marginals_)(int64_t n, int64_t m, const CT *M, const double *f,
     const int nt = so_threads(n_threads);
     double *acc = calloc((size_t)nt * (size_t)(m > 0 ? m : 1), sizeof(double));
     double tot = 0.0, cst = 0.0;
-    int64_t i, j;
+    int64_t i;
     int used = 1, overflow = 0;
     int64_t recorded = 0;
     if (!acc) return SO_ERR_ALLOC;
@@ -428,11 +428,7 @@ int SO_FN(so_sk_marginals_)(int64_t n, int64_t m, const CT *M, const double *f,
             cst += c;
         }
     }
-    for (j = 0; j < m; ++j) {
-        double s = 0.0;
-        for (int t = 0; t < used; ++t) s += acc[(size_t)t * (size_t)m + j];
-        cols[j] = s;
-    }
+    so_sum_accumulators(acc, used, m, cols);
     free(acc);
     if (screen) {
         screen->overflow = overflow;
@@ -455,7 +451,7 @@ int SO_FN(so_sk_marginals_screened_)(int64_t n, int64_t m, const so_sk_screen *s
     const CT *mval = (const CT *)screen->mval;
     double *acc = calloc((size_t)nt * (size_t)(m > 0 ? m : 1), sizeof(double));
     double tot = 0.0, cst = 0.0;
-    int64_t i, j;
+    int64_t i;
     int used = 1;
     if (!acc) return SO_ERR_ALLOC;
 #pragma omp parallel num_threads(nt) if (nt > 1 && screen->size > 16384) reduction(+ : tot, cst)
@@ -480,11 +476,7 @@ int SO_FN(so_sk_marginals_screened_)(int64_t n, int64_t m, const so_sk_screen *s
             cst += c;
         }
     }
-    for (j = 0; j < m; ++j) {
-        double s = 0.0;
-        for (int t = 0; t < used; ++t) s += acc[(size_t)t * (size_t)m + j];
-        cols[j] = s;
-    }
+    so_sum_accumulators(acc, used, m, cols);
     free(acc);
     *total = tot;
     *cost = cst;
