@@ -168,6 +168,15 @@ static inline __attribute__((always_inline)) double so_hsum4(so_v4d v)
     return (v[0] + v[1]) + (v[2] + v[3]);
 }
 
+/* The Hessian keeps P_ij >= tau * min(a_i, b_j) (ta = tau * a_i): one definition for the
+ * scalar paths, so that the counting passes and the filling passes agree. */
+static inline __attribute__((always_inline)) int so_kept(double p, double ta, double tau,
+                                                          double bj)
+{
+    const double tb = tau * bj;
+    return p >= (ta < tb ? ta : tb);
+}
+
 /* cols[j] = the sum over `used` per-thread accumulators (m doubles each) of their entry j */
 static void so_sum_accumulators(const double *acc, int used, int64_t m, double *cols)
 {

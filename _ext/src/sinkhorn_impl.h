@@ -108,8 +108,7 @@ static SO_TGT int64_t SO_H(so_sparse_row_)(int64_t m, const CT *restrict Mi, dou
         if (!SO_ANY4(z >= zcut)) continue;
         const so_v4d p = so_exp4(z);
         for (int l = 0; l < 4 && k < end; ++l) {
-            const double tb = tau * b[j + l];
-            if (p[l] >= (ta < tb ? ta : tb)) {
+            if (so_kept(p[l], ta, tau, b[j + l])) {
                 indices[k] = j + l;
                 data[k] = p[l];
                 ++k;
@@ -120,8 +119,7 @@ static SO_TGT int64_t SO_H(so_sparse_row_)(int64_t m, const CT *restrict Mi, dou
         const double z = (fi + g[j] - (double)Mi[j]) * inv;
         if (z < zcut) continue;
         const double p = so_exp(z);
-        const double tb = tau * b[j];
-        if (p >= (ta < tb ? ta : tb)) {
+        if (so_kept(p, ta, tau, b[j])) {
             indices[k] = j;
             data[k] = p;
             ++k;
@@ -206,8 +204,7 @@ static SO_TGT void SO_H(so_marg_row_)(int64_t m, const CT *restrict Mi, double f
         s += p;
         c += p * mij;
         if (b != NULL) {
-            const double tb = tau * b[j];
-            k += p >= (ta < tb ? ta : tb) ? 1 : 0;
+            k += so_kept(p, ta, tau, b[j]);
         }
         if (idx != NULL) {
             if (q < lim) {
@@ -277,8 +274,7 @@ static SO_TGT void SO_H(so_marg_sparse_row_)(int64_t len, const int32_t *restric
         s += p;
         c += p * mij;
         if (b != NULL) {
-            const double tb = tau * b[j];
-            if (p >= (ta < tb ? ta : tb)) {
+            if (so_kept(p, ta, tau, b[j])) {
                 if (kidx != NULL) {
                     kidx[k] = j;
                     kdata[k] = p;
@@ -322,8 +318,7 @@ static SO_TGT int64_t SO_H(so_sparse_screened_row_)(int64_t len, const int32_t *
     for (; q < len && k < end; ++q) {
         const int32_t j = idx[q];
         const double p = so_exp((fi + g[j] - (double)mv[q]) * inv);
-        const double tb = tau * b[j];
-        if (p >= (ta < tb ? ta : tb)) {
+        if (so_kept(p, ta, tau, b[j])) {
             indices[k] = j;
             data[k] = p;
             ++k;
