@@ -7,6 +7,7 @@ from ._generators import (
     make_sparse_regression,
     make_sparse_text_classification,
 )
+from ._kronecker import make_irs_mimo_channel, make_kronecker_sparse
 from ._linear_systems import (
     HeatEquationSequence,
     ShiftedLaplacianSequence,
@@ -22,6 +23,8 @@ __all__ = [
     "load_diabetes_polynomial",
     "make_correlated_regression",
     "make_heat_equation",
+    "make_irs_mimo_channel",
+    "make_kronecker_sparse",
     "make_random_csr",
     "make_shifted_laplacian_sequence",
     "make_sparse_regression",
