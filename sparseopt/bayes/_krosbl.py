@@ -87,14 +87,31 @@ def am_update(Lam, gammas, couplings, *, max_inner, inner_tol):
     return g
 
 
+def _leading_pair(B: np.ndarray):
+    r"""The leading singular pair of a nonnegative matrix, as ``(u, sigma * v)``.
+
+    From the Gram matrix of the unfolding's short side: only the top pair is needed, and
+    a full SVD of a wide unfolding costs far more. For :math:`B \ge 0` the pair can be
+    taken nonnegative (Perron-Frobenius); the absolute value removes the sign and
+    rounding-level negatives.
+    """
+    if B.shape[0] <= B.shape[1]:
+        u = np.abs(np.linalg.eigh(B @ B.T)[1][:, -1])
+        return u, np.abs(B.T @ u)
+    v = np.abs(np.linalg.eigh(B.T @ B)[1][:, -1])
+    Bv = B @ v
+    sigma = float(np.linalg.norm(Bv))
+    return (Bv / sigma if sigma > 0 else Bv), sigma * v
+
+
 def svd_update(Lam, couplings):
     """The rank-one fit of the tensor Lambda by successive leading singular pairs (He &
     Joseph, Alg. 2): one pass, not a descent method, usually more accurate in practice."""
     g, T = [], Lam
     for _ in range(Lam.ndim - 1):
-        u, s, vt = np.linalg.svd(T.reshape(T.shape[0], -1), full_matrices=False)
-        g.append(np.abs(u[:, 0]))
-        T = (s[0] * np.abs(vt[0])).reshape(T.shape[1:])
+        u, sv = _leading_pair(T.reshape(T.shape[0], -1))
+        g.append(u)
+        T = sv.reshape(T.shape[1:])
     g.append(np.asarray(T).reshape(-1))
     return [_floor(_couple(x, C)) for x, C in zip(g, couplings, strict=True)]
 

@@ -208,3 +208,14 @@ def test_large_problem_never_forms_the_kronecker_matrix():
     tracemalloc.stop()
     assert peak < 64 * 2**20
     assert _nmse(model.coef_, x) < 1e-2
+
+
+@pytest.mark.parametrize("shape", [(5, 40), (40, 5), (7, 7)])
+def test_leading_pair_equals_the_svd(rng, shape):
+    from sparseopt.bayes._krosbl import _leading_pair
+
+    B = rng.uniform(0, 1, shape)
+    u, sv = _leading_pair(B)
+    U, S, Vt = np.linalg.svd(B)
+    assert_allclose(u, np.abs(U[:, 0]), rtol=1e-10, atol=1e-12)
+    assert_allclose(sv, S[0] * np.abs(Vt[0]), rtol=1e-10, atol=1e-12)
