@@ -131,10 +131,15 @@ def format_study(res, methods=METHODS, snrs=SNRS) -> str:
              "trials per method: "
              + ", ".join(f"{m} {c}" for m, c in zip(methods, counts, strict=True))]
     means = {k: np.nanmean(v, axis=2) for k, v in res.items()}
+    means["median"] = np.nanmedian(res["nmse"], axis=2)
+    means["fails"] = np.sum(res["nmse"] > 0.1, axis=2)
     for key, label, fmt in (("nmse", "NMSE (mean)", "{:.2e}"),
+                            ("median", "NMSE (median)", "{:.2e}"),
+                            ("fails", "trials with NMSE > 0.1", "{:d}"),
                             ("srr", "support recovery rate (mean)", "{:.3f}"),
                             ("seconds", "seconds per run (mean)", "{:.3f}")):
-        rows = [[m] + [fmt.format(v) for v in means[key][i]] for i, m in enumerate(methods)]
+        rows = [[m] + [fmt.format(v.item()) for v in means[key][i]]
+                for i, m in enumerate(methods)]
         lines.append("\n" + label + "\n" + format_table(
             ["method"] + [f"{s} dB" for s in snrs], rows))
     # the goal, on the trials every compared method ran (paired)
@@ -149,6 +154,10 @@ def format_study(res, methods=METHODS, snrs=SNRS) -> str:
                         for o in ("SBL", "OMP") if o in methods)
             wins.append(mine < other)
         verdicts.append(f"{m}: {sum(wins)}/{len(snrs)} SNRs")
+    first = [f"{m} " + " ".join(f"{v:.2e}" for v in
+                               np.nanmean(np.where(both[None], res["nmse"], np.nan)[i], axis=1))
+             for i, m in enumerate(methods)]
+    lines.append("\nNMSE (mean) on the trials every method ran:\n  " + "\n  ".join(first))
     lines.append("\nKroSBL mean NMSE below both SBL's and OMP's, on the trials all ran: "
                  + "; ".join(verdicts))
     return "\n".join(lines)
