@@ -27,7 +27,7 @@ _PRECOND_OVERSAMPLING = {"srht": 16, "gaussian": 2, "countsketch": 16}
 # Rows of A transformed at once by the Gaussian sketch (bounds the m x block buffer).
 _GAUSSIAN_BLOCK = 4096
 # Columns of A transformed at once by the SRHT (bounds the n x block temporary).
-_SRHT_BLOCK = 64
+_SRHT_BLOCK = 256
 
 
 @dataclass
@@ -205,8 +205,9 @@ def _check_rank(R, dtype):
 def _lsqr(A, R, r0, tol, max_iter):
     """LSQR (Paige & Saunders 1982) on min ||M y - r0||, M = A R^-1, one column of r0 each.
 
-    The columns run side by side, so products with A are matrix-matrix products; a
-    column's solution stops changing once it meets the stopping rule. Returns the
+    A 2-D ``r0``'s columns run side by side, so products with A are matrix-matrix
+    products; a column's solution stops changing once it meets the stopping rule. A 1-D
+    ``r0`` keeps every array 1-D (matrix-vector products, ~30 % faster than n x 1). Returns the
     correction ``R^-1 y``, the iterations run, the per-column convergence flags and the
     history of the criterion (the largest over the columns).
     """
@@ -223,12 +224,12 @@ def _lsqr(A, R, r0, tol, max_iter):
         safe = np.where(norms > 0, norms, 1.0)
         return V / safe, norms
 
-    k = r0.shape[1]
+    k = r0.shape[1:]
     dtype = r0.dtype
     u, beta = normalize(r0)
     v, alpha = normalize(rmatvec(u))
     w = v.copy()
-    y = np.zeros((R.shape[0], k), dtype=dtype)
+    y = np.zeros((R.shape[0],) + k, dtype=dtype)
     phibar, rhobar = beta.copy(), alpha.copy()
     anorm = np.zeros(k)
 
@@ -283,8 +284,11 @@ def sketched_lstsq(A, b, *, sketch: str = "srht", method: str = "precondition",
     n_iter, converged, status, history = 0, True, "direct", np.zeros(0)
     if method == "precondition":
         residual = B - A @ X
-        delta, n_iter, done, history = _lsqr(A, R, residual, tol, max_iter)
-        X = X + delta
+        single = residual.shape[1] == 1
+        delta, n_iter, done, history = _lsqr(A, R, residual[:, 0] if single else residual,
+                                             tol, max_iter)
+        X = X + delta.reshape(X.shape)
+        done = np.atleast_1d(done)
         converged = bool(done.all())
         status = "converged" if converged else "maxiter"
         if warn and not converged:
