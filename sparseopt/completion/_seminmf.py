@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
@@ -24,7 +25,12 @@ def _objective(X, W, H):
 
 
 def _update_dictionary(X, W):
-    """argmin_H ||X - W H||_F: least squares (minimum norm if W is rank deficient)."""
+    """argmin_H ||X - W H||_F: least squares by a QR of W (backward stable, and ~10x
+    cheaper than the SVD of ``lstsq``), minimum norm by SVD if W is rank deficient."""
+    Q, R = scipy.linalg.qr(W, mode="economic", check_finite=False)
+    d = np.abs(np.diag(R))
+    if d.size and d.min() > max(W.shape) * np.finfo(W.dtype).eps * d.max():
+        return scipy.linalg.solve_triangular(R, Q.T @ X, check_finite=False)
     return np.linalg.lstsq(W, X, rcond=None)[0]
 
 
