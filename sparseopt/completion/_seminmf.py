@@ -127,7 +127,7 @@ class SemiNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         The rank used.
     reconstruction_err_ : float
         :math:`\|X - W H\|_F` for the final codes and dictionary.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (`n_iter_` + 1,)
         :math:`\|X - W H\|_F^2` after the initialization and after each iteration.
     n_iter_ : int
         Iterations run.
@@ -332,6 +332,7 @@ class SemiNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         return self._fit(X, W)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, W=None):
         """Fit the factorization.
 
@@ -347,8 +348,14 @@ class SemiNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : SemiNMF
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit_transform`.
         """
-        self.fit_transform(X, W=W)
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._fit(X, W)
         return self
 
     def transform(self, X):
