@@ -148,8 +148,22 @@ def demos():
                           f"Gauss-Seidel {gs}",
                 "check": f"{gs / learned:.1f}x fewer than omega=1", "ok": learned < gs / 2}
 
+    def sketched():
+        from . import sketched_lstsq
+
+        rng = np.random.default_rng(0)
+        A = rng.standard_normal((20_000, 50)) * np.logspace(0, -4, 50)  # cond ~1e4
+        b = A @ rng.standard_normal(50) + 0.1 * rng.standard_normal(20_000)
+        res = sketched_lstsq(A, b, random_state=0)
+        ref = np.linalg.lstsq(A, b, rcond=None)[0]
+        err = float(np.linalg.norm(res.x - ref) / np.linalg.norm(ref))
+        return {"result": f"20000x50 least squares, cond ~1e4: {res.n_iter} LSQR iterations "
+                          f"on A R^-1 (SRHT sketch, {res.sketch_size} rows)",
+                "check": f"rel. diff vs numpy.linalg.lstsq {err:.1e}", "ok": err < 1e-10}
+
     return [Demo("sor (Wikipedia example)", wikipedia),
-            Demo("RelaxationLearner", learned)]
+            Demo("RelaxationLearner", learned),
+            Demo("sketched_lstsq", sketched)]
 
 
 def _load_bcsstk16():
