@@ -49,13 +49,16 @@ class LstsqResult:
         :math:`\\|b - A x\\|_2`, computed from ``x`` at the end (not a recurrence).
     residuals : ndarray of shape (n_iter + 1,)
         The LSQR stopping criterion after each iteration, starting from the
-        sketch-and-solve initial guess: the largest over the right-hand sides of
-        :math:`\\|M^T r\\| / (\\|M\\|\\,\\|r\\|)`, :math:`M = A R^{-1}` (0 for an exact fit).
-        Empty for sketch-and-solve.
+        sketch-and-solve initial guess: the largest over the right-hand sides of the
+        smaller of :math:`\\|M^T r\\| / (\\|M\\|\\,\\|r\\|)` and
+        :math:`\\|r\\| / (\\|b\\| + \\|M\\|\\,\\|Rx\\|)`, :math:`M = A R^{-1}` (0 for an
+        exact fit). Empty for sketch-and-solve.
     method : str
         ``"precondition"`` or ``"sketch_and_solve"``.
     sketch : str
-        The sketch used.
+        The sketch used: the one asked for; ``"identity"`` when ``sketch_size`` equals
+        the number of rows (nothing to compress); ``"gaussian"`` when the requested
+        sketch gave a singular R and was redrawn as a Gaussian one.
     sketch_size : int
         Rows of the sketch.
     """
@@ -188,22 +191,50 @@ def _sketch(A, b, sketch, m, random_state):
 # --------------------------------------------------------------------------------------
 # the solve
 # --------------------------------------------------------------------------------------
-def _check_rank(R, dtype):
-    """Raise if R is numerically singular: A R^-1 is then no preconditioned A."""
-    d = R.shape[0]
+def _rcond(R):
+    """LAPACK's estimate of the reciprocal 1-norm condition number of triangular R."""
     trcon = scipy.linalg.get_lapack_funcs("trcon", (R,))
     rcond, info = trcon(R, norm="1", uplo="U", diag="N")
-    limit = d * float(np.finfo(dtype).eps)
-    if info != 0 or not rcond > limit:
+    return float(rcond) if info == 0 else 0.0
+
+
+def _factor_sketch(A, B, sketch, m, random_state):
+    """``(Q, R, S B, sketch used)`` with S A = Q R for a draw whose R is nonsingular.
+
+    ``m == n`` leaves nothing to compress: S = I. A Gaussian sketch keeps the rank of A
+    with probability one; an SRHT or a CountSketch (whose rows collide, which loses rank
+    when few rows of A carry it) may not, so a singular R is redrawn with a Gaussian
+    sketch before A itself is declared rank deficient.
+    """
+    rng = check_random_state(random_state)
+    limit = A.shape[1] * float(np.finfo(A.dtype).eps)
+    n = A.shape[0]
+    for kind in (sketch, "gaussian") if sketch != "gaussian" else (sketch,):
+        if m == n:
+            kind = "identity"
+            SA, SB = (A.toarray() if sp.issparse(A) else A), B
+        else:
+            SA, SB = _SKETCH_FUNCS[kind](A, B, m, rng)
+        Q, R = scipy.linalg.qr(SA, mode="economic", check_finite=False)
+        rcond = _rcond(R)
+        if rcond > limit or m == n:
+            break
+    if not rcond > limit:
         raise np.linalg.LinAlgError(
-            f"A is numerically rank deficient: the R factor of its sketch has reciprocal "
-            f"condition number {rcond:.1e} <= n_features * eps = {limit:.1e}. A sketch "
-            "preserves the rank of A, so A has dependent columns; use numpy.linalg.lstsq "
-            "(or scipy.linalg.lstsq) for the minimum-norm solution, or drop the columns")
+            f"A is numerically rank deficient: the R factor of {'A' if m == n else 'S A'} "
+            f"has reciprocal condition number {rcond:.1e} <= n_features * eps = "
+            f"{limit:.1e}. Use numpy.linalg.lstsq (or scipy.linalg.lstsq) for the "
+            "minimum-norm solution, or drop the dependent columns")
+    return Q, R, SB, kind
 
 
-def _lsqr(A, R, r0, tol, max_iter):
+def _lsqr(A, R, r0, tol, max_iter, bnorm, y0):
     """LSQR (Paige & Saunders 1982) on min ||M y - r0||, M = A R^-1, one column of r0 each.
+
+    ``r0 = b - A x0`` is the residual of the start ``x0 = R^-1 y0``; a column stops when
+    ``||M^T r|| <= tol ||M|| ||r||`` (LSQR's test for inconsistent systems) or
+    ``||r|| <= tol (||b|| + ||M|| ||y0 + y||)`` (its test for consistent ones, where the
+    first ratio does not go to 0).
 
     A 2-D ``r0``'s columns run side by side, so products with A are matrix-matrix
     products; a column's solution stops changing once it meets the stopping rule. A 1-D
@@ -233,9 +264,12 @@ def _lsqr(A, R, r0, tol, max_iter):
     phibar, rhobar = beta.copy(), alpha.copy()
     anorm = np.zeros(k)
 
-    def criterion(arnorm, rnorm):  # ||M^T r|| / (||M|| ||r||), 0 for r = 0
+    def criterion(arnorm, rnorm):  # the smaller of the two tests' ratios; 0 for r = 0
         denom = np.maximum(anorm, np.finfo(float).tiny) * rnorm
-        return np.where(rnorm > 0, arnorm / np.where(denom > 0, denom, 1.0), 0.0)
+        normal = arnorm / np.where(denom > 0, denom, 1.0)
+        scale = bnorm + anorm * np.linalg.norm(y0 + y, axis=0)
+        consistent = rnorm / np.where(scale > 0, scale, 1.0)
+        return np.where(rnorm > 0, np.minimum(normal, consistent), 0.0)
 
     anorm = np.maximum(anorm, alpha)
     crit = criterion(alpha * beta, beta)
@@ -275,9 +309,7 @@ def sketched_lstsq(A, b, *, sketch: str = "srht", method: str = "precondition",
     m, tol, max_iter = _check_options(sketch, method, sketch_size, tol, max_iter, n, d,
                                       A.dtype, sparse)
     B = b.reshape(n, -1)
-    SA, Sb = _sketch(A, B, sketch, m, random_state)
-    Q, R = scipy.linalg.qr(SA, mode="economic", check_finite=False)
-    _check_rank(R, A.dtype)
+    Q, R, Sb, used = _factor_sketch(A, B, sketch, m, random_state)
     # Sketch-and-solve: argmin ||S(Ax - b)|| = R^-1 Q^T S b. It is also the preconditioned
     # solve's starting point: its residual is already within (1+eps)/(1-eps) of the
     # optimum, which saves LSQR a few iterations over starting from 0.
@@ -286,8 +318,11 @@ def sketched_lstsq(A, b, *, sketch: str = "srht", method: str = "precondition",
     if method == "precondition":
         residual = B - A @ X
         single = residual.shape[1] == 1
-        delta, n_iter, done, history = _lsqr(A, R, residual[:, 0] if single else residual,
-                                             tol, max_iter)
+        bnorm = np.linalg.norm(B, axis=0)
+        Y0 = R @ X  # the start in the variable y = R x of the preconditioned problem
+        delta, n_iter, done, history = _lsqr(
+            A, R, residual[:, 0] if single else residual, tol, max_iter,
+            bnorm[0] if single else bnorm, Y0[:, 0] if single else Y0)
         X = X + delta.reshape(X.shape)
         done = np.atleast_1d(done)
         converged = bool(done.all())
@@ -303,7 +338,7 @@ def sketched_lstsq(A, b, *, sketch: str = "srht", method: str = "precondition",
     x = X.reshape((d,) + b.shape[1:])
     return LstsqResult(x=x, n_iter=int(n_iter), converged=converged, status=status,
                        residual_norm=float(rnorm[0]) if b.ndim == 1 else rnorm,
-                       residuals=history, method=method, sketch=sketch, sketch_size=m)
+                       residuals=history, method=method, sketch=used, sketch_size=m)
 
 
 sketched_lstsq.__doc__ = r"""Solve an overdetermined ``min ||A x - b||`` with a random sketch.
@@ -349,14 +384,17 @@ sketched_lstsq.__doc__ = r"""Solve an overdetermined ``min ||A x - b||`` with a 
     method : {"precondition", "sketch_and_solve"}, default="precondition"
         Full-accuracy preconditioned LSQR, or the direct approximate solution.
     sketch_size : int, optional
-        Rows :math:`m` of the sketch, ``n_features <= m <= n_samples``. Default for
+        Rows :math:`m` of the sketch, ``n_features <= m <= n_samples``
+        (``m = n_samples`` compresses nothing, and the identity is used). Default for
         ``"precondition"``: 16 d (srht, countsketch) or 2 d (gaussian, whose cost grows
         with :math:`m`); for ``"sketch_and_solve"``: :math:`\lceil 2 d \ln n\rceil`; both
         capped at ``n_samples``.
     tol : float, optional
         LSQR stops when :math:`\|M^T r\| \le \mathrm{tol}\,\|M\|\,\|r\|` for
         :math:`M = A R^{-1}` and the residual :math:`r = b - Ax` (:math:`\|M\|` estimated
-        from below during the iteration, so the test is not loosened). Default
+        from below during the iteration, so the test is not loosened), or, for a
+        consistent system, when :math:`\|r\| \le \mathrm{tol}\,(\|b\| + \|M\|\,
+        \|Rx\|)`. Default
         ``10 * eps`` of the dtype (:math:`2.2 \times 10^{-15}` for float64): the accuracy
         of a backward-stable direct solver. Ignored by sketch-and-solve.
     max_iter : int, optional
@@ -385,7 +423,9 @@ sketched_lstsq.__doc__ = r"""Solve an overdetermined ``min ||A x - b||`` with a 
         If ``A`` is numerically rank deficient: the sketch's :math:`R` has a reciprocal
         condition number (LAPACK ``trcon`` estimate) below ``n_features * eps``. The
         problem then has no unique solution; ``numpy.linalg.lstsq`` gives the
-        minimum-norm one. (A sketch preserves rank with probability one.)
+        minimum-norm one. A Gaussian sketch keeps the rank of ``A`` with probability
+        one; an SRHT or CountSketch may (rarely) lose it, so a singular :math:`R` is
+        first redrawn once.
     TypeError
         If ``A`` or ``b`` is not numeric.
 

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sparseopt.exceptions import ConvergenceWarning
@@ -143,6 +145,57 @@ def test_non_convergence_warns(rng):
         warnings.simplefilter("error")
         sketched_lstsq(A, b, sketch="gaussian", sketch_size=21, max_iter=1, warn=False,
                        random_state=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.integers(1, 8), extra=st.integers(0, 60), k=st.integers(0, 2),
+       sketch=st.sampled_from(SKETCHES), seed=st.integers(0, 2**16),
+       order=st.sampled_from(["C", "F"]), float32=st.booleans())
+def test_precondition_on_awkward_shapes(d, extra, k, sketch, seed, order, float32):
+    # square systems, one column, sketches as tall as A (CountSketch rows then collide
+    # often), one or several right-hand sides, both layouts and precisions
+    rng = np.random.default_rng(seed)
+    n = d + extra
+    dtype = np.float32 if float32 else np.float64
+    A = np.asarray(rng.standard_normal((n, d)), order=order).astype(dtype)
+    b = rng.standard_normal((n, k) if k else n).astype(dtype)
+    res = sketched_lstsq(A, b, sketch=sketch, random_state=seed)
+    assert res.converged and res.x.dtype == dtype
+    assert res.x.shape == ((d, k) if k else (d,))
+    A64, b64 = A.astype(np.float64), b.astype(np.float64)
+    ref = np.linalg.lstsq(A64, b64, rcond=None)[0]
+    for j in range(max(k, 1)):
+        x, r, bj = (res.x[:, j], ref[:, j], b64[:, j]) if k else (res.x, ref, b64)
+        # Higham's first-order bound for backward-stable solvers, with its n d constant
+        eps = np.finfo(dtype).eps
+        bound = n * d * ls_condition(A64, bj, r) * eps / np.finfo(np.float64).eps
+        assert np.linalg.norm(x - r) <= max(bound, 10 * eps) * max(np.linalg.norm(r), 1e-300)
+
+
+def test_countsketch_collision_falls_back_to_gaussian(rng):
+    # All of A's rank sits in 10 rows: a CountSketch of 160 rows hashes two of them
+    # together (losing rank) with probability ~25 %; such draws are redone as Gaussian.
+    n, d = 2000, 10
+    A = np.zeros((n, d))
+    rows = rng.choice(n, size=d, replace=False)
+    A[rows] = rng.standard_normal((d, d)) + 3 * np.eye(d)
+    b = rng.standard_normal(n)
+    ref = np.linalg.lstsq(A, b, rcond=None)[0]
+    used = []
+    for seed in range(20):
+        res = sketched_lstsq(A, b, sketch="countsketch", random_state=seed)
+        assert res.converged and rel(res.x, ref) <= 1e-10
+        used.append(res.sketch)
+    assert set(used) == {"countsketch", "gaussian"}
+
+
+def test_full_size_sketch_is_the_identity(rng):
+    A = rng.standard_normal((40, 8))
+    b = rng.standard_normal(40)
+    for method in ("precondition", "sketch_and_solve"):
+        res = sketched_lstsq(A, b, sketch="countsketch", method=method, sketch_size=40)
+        assert res.sketch == "identity"
+        assert rel(res.x, np.linalg.lstsq(A, b, rcond=None)[0]) <= 1e-12
 
 
 # ---------------------------------------------------------------------------------------
