@@ -199,7 +199,9 @@ def _rcond(R):
 
 
 def _factor_sketch(A, B, sketch, m, random_state):
-    """``(Q, R, S B, sketch used)`` with S A = Q R for a draw whose R is nonsingular.
+    """``(R, Q^T S B, sketch used)`` with S A = Q R for a draw whose R is nonsingular.
+
+    One QR of ``[S A, S B]`` gives both without forming Q (which would double the cost).
 
     ``m == n`` leaves nothing to compress: S = I. A Gaussian sketch keeps the rank of A
     with probability one; an SRHT or a CountSketch (whose rows collide, which loses rank
@@ -215,7 +217,10 @@ def _factor_sketch(A, B, sketch, m, random_state):
             SA, SB = (A.toarray() if sp.issparse(A) else A), B
         else:
             SA, SB = _SKETCH_FUNCS[kind](A, B, m, rng)
-        Q, R = scipy.linalg.qr(SA, mode="economic", check_finite=False)
+        d = SA.shape[1]
+        RB = scipy.linalg.qr(np.hstack([SA, SB]), mode="r", overwrite_a=True,
+                             check_finite=False)[0]
+        R, QtSB = np.triu(RB[:d, :d]), RB[:d, d:]
         rcond = _rcond(R)
         if rcond > limit or m == n:
             break
@@ -225,7 +230,7 @@ def _factor_sketch(A, B, sketch, m, random_state):
             f"has reciprocal condition number {rcond:.1e} <= n_features * eps = "
             f"{limit:.1e}. Use numpy.linalg.lstsq (or scipy.linalg.lstsq) for the "
             "minimum-norm solution, or drop the dependent columns")
-    return Q, R, SB, kind
+    return R, QtSB, kind
 
 
 def _lsqr(A, R, r0, tol, max_iter, bnorm, y0):
@@ -309,11 +314,11 @@ def sketched_lstsq(A, b, *, sketch: str = "srht", method: str = "precondition",
     m, tol, max_iter = _check_options(sketch, method, sketch_size, tol, max_iter, n, d,
                                       A.dtype, sparse)
     B = b.reshape(n, -1)
-    Q, R, Sb, used = _factor_sketch(A, B, sketch, m, random_state)
+    R, QtSb, used = _factor_sketch(A, B, sketch, m, random_state)
     # Sketch-and-solve: argmin ||S(Ax - b)|| = R^-1 Q^T S b. It is also the preconditioned
     # solve's starting point: its residual is already within (1+eps)/(1-eps) of the
     # optimum, which saves LSQR a few iterations over starting from 0.
-    X = scipy.linalg.solve_triangular(R, Q.T @ Sb, check_finite=False)
+    X = scipy.linalg.solve_triangular(R, QtSb, check_finite=False)
     n_iter, converged, status, history = 0, True, "direct", np.zeros(0)
     if method == "precondition":
         residual = B - A @ X
