@@ -1,4 +1,5 @@
-"""Relaxation: SOR sweeps against PyAMG, SSOR-PCG against scipy's cg."""
+"""Relaxation: SOR sweeps against PyAMG, SSOR-PCG against scipy's cg; sketched least squares
+against LAPACK."""
 
 import numpy as np
 
@@ -56,6 +57,33 @@ class HeatStep(Benchmark):
         else:
             omega = 1.8 if solver.startswith("pcg") else None
             self.run = lambda: pcg_ssor(self.A, self.b, omega, x0=self.u)
+
+    def time_solve(self, solver):
+        self.run()
+
+
+class SketchedLstsq(Benchmark):
+    """Tall least squares, cond ~1e4 (100,000 x 200; 20,000 x 200 fast): sketch-and-
+    precondition against LAPACK."""
+
+    param_names = ["solver"]
+    params = (["srht", "countsketch", "numpy lstsq", "scipy gelsy"],)
+
+    def setup(self, solver):
+        rng = np.random.default_rng(0)
+        n, d = (20_000 if is_fast() else 100_000), 200
+        self.A = rng.standard_normal((n, d)) * np.logspace(0, -4, d)
+        self.b = self.A @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+        if solver == "numpy lstsq":
+            self.run = lambda: np.linalg.lstsq(self.A, self.b, rcond=None)
+        elif solver == "scipy gelsy":
+            import scipy.linalg
+
+            self.run = lambda: scipy.linalg.lstsq(self.A, self.b, lapack_driver="gelsy")
+        else:
+            from sparseopt.linalg import sketched_lstsq
+
+            self.run = lambda: sketched_lstsq(self.A, self.b, sketch=solver, random_state=0)
 
     def time_solve(self, solver):
         self.run()

@@ -1,6 +1,8 @@
-"""Iterative linear solvers: SOR, SSOR, Jacobi, SSOR-preconditioned CG, learned relaxation."""
+"""Linear solvers: SOR, SSOR, Jacobi, SSOR-preconditioned CG, learned relaxation, sketched
+least squares."""
 
 from ._learning import RelaxationLearner
+from ._sketch import LstsqResult, sketched_lstsq
 from ._sor import (
     SolveResult,
     jacobi,
@@ -13,12 +15,14 @@ from ._sor import (
 )
 
 __all__ = [
+    "LstsqResult",
     "RelaxationLearner",
     "SolveResult",
     "jacobi",
     "optimal_omega",
     "pcg_ssor",
     "relaxation_sweep",
+    "sketched_lstsq",
     "sor",
     "ssor",
     "ssor_preconditioner",
