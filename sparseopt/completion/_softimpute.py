@@ -73,9 +73,9 @@ def _top_svd(A, V0, n_keep, shrinkage, svd_tol, max_power, grow=False):
         Y = A.matmat(Vt.T)
         if grow and s[-1] > shrinkage:
             return U, s, Vt, False
-        kept = min(n_keep, int(np.count_nonzero(s > shrinkage)))
-        if kept == 0:
-            return U, s, Vt, True
+        # Ritz values are lower bounds: "nothing above the threshold" is known only once
+        # the top pair has converged too
+        kept = max(1, min(n_keep, int(np.count_nonzero(s > shrinkage))))
         res = np.linalg.norm(Y[:, :kept] - U[:, :kept] * s[:kept], axis=0)
         if res.max() <= svd_tol * s[0]:
             return U, s, Vt, True
@@ -383,6 +383,9 @@ class SoftImputeImputer(TransformerMixin, BaseEstimator):
             warnings.warn(f"SoftImputeImputer reached max_iter={self.max_iter} before "
                           f"tol={self.tol:g}; raise max_iter or tol", ConvergenceWarning,
                           stacklevel=3)
+        # a feature never observed has a zero column in every iterate (exactly, in exact
+        # arithmetic); clear the rounding so that it is filled with exact zeros
+        Vt[:, np.bincount(cols, minlength=X.shape[1]) == 0] = 0.0
         self.U_, self.singular_values_, self.components_ = U, s, Vt
         self.shrinkage_, self.rank_ = lam, int(s.size)
         self.n_iter_, self.converged_ = n_iter, converged
