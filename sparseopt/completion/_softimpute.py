@@ -227,7 +227,7 @@ def soft_impute(X_observed, *, shrinkage: float | None = None, max_rank: int | N
     of :math:`b` vectors costs :math:`O(|\Omega| b + (m + n) k b)`. Its top singular
     triplets come from a subspace iteration warm-started at the previous right singular
     vectors (plus a few random ones), run until every kept triplet has a residual below
-    :math:`10^{-9}\sigma_1`; the block grows while all its singular values exceed
+    :math:`10^{-4}\sigma_1`; the block grows while all its singular values exceed
     :math:`\lambda`. :math:`P_\Omega(Z)` is evaluated entrywise from the factors. Memory
     is :math:`O(|\Omega| + (m + n) k)`.
 
