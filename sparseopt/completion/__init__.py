@@ -1,5 +1,6 @@
-"""Matrix factorization and completion: semi-nonnegative matrix factorization."""
+"""Matrix factorization and completion: semi-nonnegative matrix factorization, SoftImpute."""
 
 from ._seminmf import SemiNMF
+from ._softimpute import SoftImputeImputer, soft_impute
 
-__all__ = ["SemiNMF"]
+__all__ = ["SemiNMF", "SoftImputeImputer", "soft_impute"]
