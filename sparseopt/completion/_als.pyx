@@ -49,7 +49,9 @@ cdef inline void _gram(int64_t start, int64_t end, const index_t *indices,
         for a in range(k):
             fa = f[a]
             b[a] += m * fa
-            for c in range(a + 1):
+            # the full row, not only its lower part: a fixed-length inner loop the
+            # compiler vectorizes, faster than the triangle's half the flops (measured)
+            for c in range(k):
                 G[a * k + c] += fa * f[c]
     for a in range(k):
         G[a * k + a] += reg
