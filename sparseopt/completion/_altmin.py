@@ -264,11 +264,12 @@ class MatrixCompletion(BaseEstimator):
             Uf, s, Vt = svds(scaled.astype(np.float64), k=k, v0=v0, solver="arpack")
             Vf = Vt.T
         Uf, Vf = Uf.astype(dtype), Vf.astype(dtype)
-        if self.clip_incoherence is False:
+        clip = self.clip_incoherence
+        if isinstance(clip, (bool, np.bool_)) and not clip:
             Qu, Ru = _orthonormal(Uf)
             Qv, Rv = _orthonormal(Vf)
         else:
-            mu = None if self.clip_incoherence is True else float(self.clip_incoherence)
+            mu = None if isinstance(clip, (bool, np.bool_)) else float(clip)
             Qu, Ru = _clip_rows(Uf, mu, k)
             Qv, Rv = _clip_rows(Vf, mu, k)
         # U V^T = (clipped U) diag(s) (clipped V)^T, with U orthonormal; V only serves as
@@ -366,8 +367,15 @@ class MatrixCompletion(BaseEstimator):
             sparse structure is malformed (e.g. an index out of bounds), or a
             parameter is out of range.
         TypeError
-            If ``X`` is not numeric.
+            If ``X`` is not numeric, or is a tuple (build a ``coo_array`` from
+            ``(rows, cols, values)`` triplets).
         """
+        if isinstance(X, tuple):
+            # (rows, cols, values) would otherwise be read as a dense 3-row matrix
+            raise TypeError(
+                "X must be a scipy sparse matrix/array of the observed entries or a dense "
+                "array with NaN for missing entries, got a tuple; for (rows, cols, values) "
+                "triplets pass scipy.sparse.coo_array((values, (rows, cols)), shape=shape)")
         X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
                           ensure_all_finite="allow-nan")
         return self._fit(_observed(X))

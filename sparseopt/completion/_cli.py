@@ -55,7 +55,11 @@ def _iteration_seconds(X, k, solver, *, n_iter=10, repeat=3, n_threads=1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X)
-        return time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        if model.n_iter_ != max_iter:  # tol=0 stops only on an exactly repeated residual
+            raise RuntimeError(f"the fit stopped after {model.n_iter_} < {max_iter} "
+                               "iterations; the timing would be wrong")
+        return seconds
 
     per = [(run(1 + n_iter) - run(1)) / n_iter for _ in range(repeat)]
     return float(np.median(per))

@@ -258,7 +258,7 @@ def test_bad_input():
     bad.indices[3] = 50
     with pytest.raises(ValueError, match=r"X.indices\[3\] = 50 is out of bounds"):
         MatrixCompletion(2).fit(bad)
-    coo = X.tocoo()
+    coo = X.tocoo(copy=True)  # (tocoo may share X's index arrays)
     coo.col[0] = 77
     with pytest.raises(ValueError, match="X has a column index out of bounds"):
         MatrixCompletion(2).fit(coo)
@@ -270,7 +270,10 @@ def test_bad_input():
         MatrixCompletion(2).fit(np.full((10, 10), np.nan))
     with pytest.raises(ValueError, match="X has no observed entry"):
         MatrixCompletion(2).fit(sp.csr_array((10, 10)))
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(TypeError, match="coo_array"):
+        coo = X.tocoo()
+        MatrixCompletion(2).fit((coo.row, coo.col, coo.data))
+    with pytest.raises((TypeError, ValueError), match="(?i)string|dtype|numeric|array"):
         MatrixCompletion(2).fit("not a matrix")
     with pytest.raises(ValueError, match="2D array"):
         MatrixCompletion(2).fit(np.ones(10))
