@@ -1,13 +1,132 @@
-"""The completion module's rows in ``python -m sparseopt demo`` and ``bench``."""
+"""The completion module's rows in ``python -m sparseopt demo`` and ``bench``.
+
+``bench completion`` times MatrixCompletion's two solvers on the acceptance problem and
+SoftImpute against fancyimpute's, and runs :func:`scaling_study`: the time of one
+iteration at (k, |Omega|), (2k, |Omega|) and (k, 2|Omega|), whose ratios show how it grows
+with |Omega| and k.
+"""
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 import warnings
 
 import numpy as np
 
-from ..utils._benchmarking import BenchCase, Contender, Demo
+from ..utils._benchmarking import BenchCase, Contender, Demo, format_table
+
+
+def completion_problem(n, k, n_observed=None, *, seed=0, dtype=np.float64):
+    """A Gaussian rank-k ``n x n`` matrix and ``n_observed`` entries of it (default
+    3 n k log n) sampled uniformly without replacement: ``(U, V, X)``, M = U V^T, X the
+    observed entries as a CSR array."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    U, V = rng.standard_normal((n, k)), rng.standard_normal((n, k))
+    nnz = int(3 * n * k * np.log(n)) if n_observed is None else int(n_observed)
+    rows, cols = np.divmod(rng.choice(n * n, nnz, replace=False), n)
+    values = np.einsum("ij,ij->i", U[rows], V[cols]).astype(dtype)
+    return U, V, sp.csr_array((values, (rows, cols)), shape=(n, n))
+
+
+def _relative_error(model, U, V):
+    """||U_ V_^T - U V^T||_F / ||U V^T||_F without an n x n array.
+
+    U_ V_^T - U V^T = [U_, -U] [V_, V]^T = Q1 R1 R2^T Q2^T (thin QRs), and the Q's do not
+    change the Frobenius norm: the norm of a 2k x 2k product, with no cancellation (the
+    expansion ||A||^2 - 2<A, B> + ||B||^2 cannot resolve errors below ~1e-8).
+    """
+    R1 = np.linalg.qr(np.hstack([model.U_.astype(np.float64), -U]), mode="r")
+    R2 = np.linalg.qr(np.hstack([model.V_.astype(np.float64), V]), mode="r")
+    Rt = np.linalg.qr(U, mode="r") @ np.linalg.qr(V, mode="r").T
+    return float(np.linalg.norm(R1 @ R2.T) / np.linalg.norm(Rt))
+
+
+def _iteration_seconds(X, k, solver, *, n_iter=10, repeat=3, n_threads=1):
+    """Seconds per iteration: (time of 1 + n_iter iterations - time of 1) / n_iter, the
+    initialization cancelling out; the median over ``repeat`` runs."""
+    from ..exceptions import ConvergenceWarning
+    from . import MatrixCompletion
+
+    def run(max_iter):
+        model = MatrixCompletion(k, solver=solver, tol=0.0, max_iter=max_iter,
+                                 init="random", random_state=0, n_threads=n_threads)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X)
+        seconds = time.perf_counter() - t0
+        if model.n_iter_ != max_iter:  # tol=0 stops only on an exactly repeated residual
+            raise RuntimeError(f"the fit stopped after {model.n_iter_} < {max_iter} "
+                               "iterations; the timing would be wrong")
+        return seconds
+
+    per = [(run(1 + n_iter) - run(1)) / n_iter for _ in range(repeat)]
+    return float(np.median(per))
+
+
+def scaling_study(n=2000, k=10, *, solvers=("cholesky", "cg"), repeat=3, n_threads=1):
+    """Time per iteration of MatrixCompletion at (k, |Omega|), (2k, |Omega|), (k, 2|Omega|)
+    on an ``n x n`` problem, |Omega| = 3 n k log n; returns the table as text.
+
+    The ratios are what theory predicts as: O(|Omega| k^2 + (m + n) k^3) for Cholesky
+    (x4 when k doubles, x2 when |Omega| doubles), O(|Omega| k (cg_iter + 1)) for CG
+    (x2 and x2).
+    """
+    nnz = int(3 * n * k * np.log(n))
+    settings = [(k, nnz), (2 * k, nnz), (k, 2 * nnz)]
+    problems = {s: completion_problem(n, s[0], s[1], seed=1)[2] for s in settings}
+    rows = []
+    for solver in solvers:
+        times = [_iteration_seconds(problems[s], s[0], solver, repeat=repeat,
+                                    n_threads=n_threads) for s in settings]
+        rows.append([solver, *(f"{1e3 * t:.1f}" for t in times),
+                     f"{times[1] / times[0]:.2f}", f"{times[2] / times[0]:.2f}"])
+    table = format_table(
+        ["solver", f"ms/iter k={k}", f"2k={2 * k}", f"2|Omega|={2 * nnz}",
+         "ratio 2k", "ratio 2|Omega|"], rows)
+    return (f"MatrixCompletion time per iteration, m = n = {n}, |Omega| = {nnz} "
+            f"(3 n k log n), n_threads={n_threads}, median of {repeat}\n{table}\n"
+            "theory: Cholesky O(|Omega| k^2 + (m+n) k^3): 2k -> x4, 2|Omega| -> x2; "
+            "CG O(|Omega| k (cg_iter+1)): 2k -> x2, 2|Omega| -> x2")
+
+
+def _altmin_benchmarks(quick: bool = False):
+    from . import MatrixCompletion
+
+    n, k = (500, 5) if quick else (2000, 10)
+
+    def make():
+        return completion_problem(n, k, seed=0)
+
+    def fit(solver):
+        def run(data):
+            U, V, X = data
+            model = MatrixCompletion(k, solver=solver, random_state=0, n_threads=1).fit(X)
+            return np.array([_relative_error(model, U, V)])
+        return run
+
+    contenders = [Contender("sparseopt MatrixCompletion cholesky", fit("cholesky"),
+                            ours=True),
+                  Contender("sparseopt MatrixCompletion cg (cg_iter=3)", fit("cg"),
+                            ours=True)]
+    case = BenchCase(f"MatrixCompletion fit to tol=1e-10, {n}x{n} rank {k}, "
+                     f"|Omega| = 3 n k log n", make, contenders,
+                     baseline=contenders[0].label,
+                     discrepancy=lambda ref, out: float(out[0]))
+    case.notes = ("max rel. diff column = the relative Frobenius error of U_ V_^T vs the "
+                  "true matrix (acceptance: <= 1e-8); n_threads=1")
+    return [case]
+
+
+def studies(quick: bool = False):
+    def scaling():
+        return scaling_study(500 if quick else 2000, 5 if quick else 10,
+                             repeat=1 if quick else 3)
+
+    return [scaling]
 
 
 def demos():
@@ -50,8 +169,20 @@ def demos():
                          f"observed entries {'unchanged' if kept else 'CHANGED'}",
                 "ok": rmse < 0.05 * scale and kept}
 
+    def altmin():
+        from . import MatrixCompletion
+
+        U, V, X = completion_problem(300, 5, seed=0)
+        model = MatrixCompletion(5, random_state=0).fit(X)
+        err = _relative_error(model, U, V)
+        return {"result": f"300x300 rank 5 from {X.nnz} entries "
+                          f"({X.nnz / 300 ** 2:.0%}): {model.n_iter_} iterations",
+                "check": f"relative Frobenius error {err:.1e} (target < 1e-8)",
+                "ok": bool(model.converged_ and err < 1e-8)}
+
     return [Demo("SemiNMF exact recovery", seminmf),
-            Demo("SoftImputeImputer (50 % NaN)", softimpute)]
+            Demo("SoftImputeImputer (50 % NaN)", softimpute),
+            Demo("MatrixCompletion recovery", altmin)]
 
 
 # --------------------------------------------------------------------------------------
@@ -116,7 +247,7 @@ def _fancyimpute(lam):
     return run
 
 
-def benchmarks(quick: bool):
+def _softimpute_benchmarks(quick: bool):
     n, big = (500, 1000) if quick else (2000, 5000)
     # lambda above the bulk of the zero-filled noise, ~2 sqrt(n p) (entries of variance
     # rank * frac): below it the first iterates have hundreds of singular values > lambda
@@ -142,3 +273,7 @@ def benchmarks(quick: bool):
                "dense copy (it holds the input, its copy, the mask, the reconstruction "
                "and the SVD factors)")))
     return cases
+
+
+def benchmarks(quick: bool = False):
+    return _altmin_benchmarks(quick) + _softimpute_benchmarks(quick)
