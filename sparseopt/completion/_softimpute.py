@@ -223,7 +223,7 @@ def soft_impute(X_observed, *, shrinkage: float | None = None, max_rank: int | N
     Notes
     -----
     :math:`P_\Omega(X) + P_\Omega^\perp(Z) = [P_\Omega(X) - P_\Omega(Z)] + Z` is a sparse
-    matrix (|Omega| nonzeros) plus the rank-:math:`k` iterate, so a product with a block
+    matrix (:math:`|\Omega|` nonzeros) plus the rank-:math:`k` iterate, so a product with a block
     of :math:`b` vectors costs :math:`O(|\Omega| b + (m + n) k b)`. Its top singular
     triplets come from a subspace iteration warm-started at the previous right singular
     vectors (plus a few random ones), run until every kept triplet has a residual below
@@ -292,11 +292,11 @@ class SoftImputeImputer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    U_ : ndarray of shape (n_samples, rank_)
+    U_ : ndarray of shape (n_samples, `rank_`)
         Left singular vectors of the completion of the training data.
-    singular_values_ : ndarray of shape (rank_,)
+    singular_values_ : ndarray of shape (`rank_`,)
         Its singular values (after shrinkage), descending.
-    components_ : ndarray of shape (rank_, n_features)
+    components_ : ndarray of shape (`rank_`, n_features)
         Its right singular vectors :math:`V^T`.
     shrinkage_ : float
         The :math:`\lambda` used.
