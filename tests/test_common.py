@@ -21,6 +21,7 @@ CHECK_PARAMS: dict[str, dict] = {
     "MonarchApproximation": {"nblocks": 2, "pad": True},
     # the checks' data have 1 to 5 columns; rank must be < min(m, n)
     "MatrixCompletion": {"rank": 1},
+    "MatrixCompletionImputer": {"rank": 1},
 }
 # Class name -> {check name: reason} for checks an estimator is known to fail.
 # The SBL estimators accept complex data on purpose (channel estimation is complex-valued);
