@@ -8,6 +8,32 @@ import numpy as np
 from .common import Benchmark, is_fast, require
 
 
+def _exact_problem(n, k, seed=0):
+    """An exactly rank-k Gaussian n x n matrix observed on 3 n k log n entries sampled
+    without replacement, as CSR (the acceptance problem of MatrixCompletion)."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    U, V = rng.standard_normal((n, k)), rng.standard_normal((n, k))
+    rows, cols = np.divmod(rng.choice(n * n, int(3 * n * k * np.log(n)), replace=False), n)
+    values = np.einsum("ij,ij->i", U[rows], V[cols])
+    return sp.csr_array((values, (rows, cols)), shape=(n, n))
+
+
+def _noisy_problem(n, rank=10, frac=0.1, noise=0.1, seed=0):
+    """A rank-``rank`` n x n matrix, ``frac`` of it observed with noise: the dense array
+    with NaN for the missing entries and the same observed entries as CSR (the recipe of
+    ``bench completion``, kept here so the benchmark does not depend on private code)."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
+    obs = rng.uniform(size=M.shape) < frac
+    X = np.where(obs, M + noise * rng.standard_normal(M.shape), np.nan)
+    rows, cols = np.nonzero(obs)
+    return X, sp.csr_array((X[rows, cols], (rows, cols)), shape=X.shape)
+
+
 def _quiet(run):
     """Run ``run()`` with the convergence warnings of fixed-budget fits silenced."""
     with warnings.catch_warnings():
@@ -27,10 +53,9 @@ class MatrixCompletionFit(Benchmark):
 
     def setup(self, solver):
         from sparseopt.completion import MatrixCompletion
-        from sparseopt.completion._cli import completion_problem
 
         n, k = (300, 5) if is_fast() else (1000, 10)
-        _, _, X = completion_problem(n, k, seed=0)
+        X = _exact_problem(n, k)
         if solver == "implicit-als-cg":
             als = require("implicit.cpu.als")
             model = als.AlternatingLeastSquares(factors=k, regularization=0.01,
@@ -53,7 +78,7 @@ class SoftImpute(Benchmark):
     """SoftImpute to convergence on a noisy rank-10 800 x 800 matrix, 10 % observed
     (300 x 300 fast), the same lambda: ours on the observed entries (CSR), fancyimpute's
     full dense SVD per iteration on the NaN-filled array; MatrixCompletion at the true
-    rank on the same entries for comparison (the problem of ``bench completion``)."""
+    rank on the same entries for comparison (the problem of ``bench completion``, smaller)."""
 
     param_names = ["library"]
     params = (["sparseopt-soft_impute", "sparseopt-MatrixCompletion", "fancyimpute"],)
@@ -61,10 +86,9 @@ class SoftImpute(Benchmark):
 
     def setup(self, library):
         from sparseopt.completion import MatrixCompletion, soft_impute
-        from sparseopt.completion._cli import _problem
 
         n = 300 if is_fast() else 800
-        d = _problem(n)
+        X, X_observed = _noisy_problem(n)
         lam = 2.2 * np.sqrt(n * 10 * 0.1)
         if library == "fancyimpute":
             require("fancyimpute")
@@ -78,13 +102,13 @@ class SoftImpute(Benchmark):
             fancyimpute.solver.check_array = check_array
             fancyimpute.soft_impute.check_array = check_array
             model = fancyimpute.SoftImpute(shrinkage_value=lam, verbose=False)
-            self.run = lambda: model.fit_transform(d["X"].copy())
+            self.run = lambda: model.fit_transform(X.copy())
         elif library == "sparseopt-soft_impute":
-            self.run = lambda: soft_impute(d["X_observed"], shrinkage=lam, tol=1e-6,
+            self.run = lambda: soft_impute(X_observed, shrinkage=lam, tol=1e-6,
                                            random_state=0)
         else:
             model = MatrixCompletion(10, tol=1e-3, random_state=0, n_threads=1)
-            self.run = lambda: model.fit(d["X_observed"])
+            self.run = lambda: model.fit(X_observed)
 
     def time_fit(self, library):
         _quiet(self.run)
