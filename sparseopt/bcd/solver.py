@@ -600,6 +600,12 @@ class GreedyBCD:
             Coefficients, intercept, gap, iterations, history.
         """
         self._validate()
+        from .group import GroupL1, solve_group
+
+        if isinstance(self.penalty, GroupL1):  # the groups are the blocks: group loop
+            return solve_group(self, X, y, sample_weight=sample_weight,
+                               fit_intercept=fit_intercept, coef_init=coef_init,
+                               intercept_init=intercept_init)
         t_start = time.perf_counter()
         design, Xv = _make_design(X, return_matrix=True)
         n, p = design.n_samples, design.n_features
