@@ -6,9 +6,9 @@ import cvxpy as cp
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from sparseopt.bcd._wgsef import select_kth
 
 from sparseopt.bcd import WGSEF, check_groups, prox_wgsef, wgsef
-from sparseopt.bcd._wgsef import select_kth
 
 _TOL = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11}
 
@@ -49,7 +49,8 @@ def _random_case(rng):
 
 @pytest.mark.filterwarnings("ignore:Solution may be inaccurate")
 @pytest.mark.parametrize("trial", range(8))
-def test_value_and_prox_match_brute_force(rng, trial):
+def test_value_and_prox_match_brute_force(seed, trial):
+    rng = np.random.default_rng([seed, trial])
     sizes, k, d, lam = _random_case(rng)
     v = rng.standard_normal(sum(sizes))
     assert_allclose(wgsef(v, sizes, k, d), _brute_value(v, sizes, k, d), rtol=1e-7,
@@ -61,7 +62,8 @@ def test_value_and_prox_match_brute_force(rng, trial):
     def obj(z):
         return 0.5 * np.sum((z - v) ** 2) + lam * wgsef(z, sizes, k, d)
     assert obj(x) <= obj(xb) + 1e-10
-    assert_allclose(x, xb, atol=1e-4)
+    # and cvxpy's point is as far from ours as strong convexity allows if ours is x*
+    assert np.sum((x - xb) ** 2) <= 2 * (obj(xb) - obj(x)) + 1e-10
 
 
 def test_prox_is_optimal_under_perturbations(rng):
