@@ -920,6 +920,11 @@ def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float
     >>> bool(abs(gap) < 1e-12)
     True
     """
+    from .group import GroupL1, group_duality_gap
+
+    if isinstance(penalty, GroupL1):
+        return group_duality_gap(datafit, penalty, X, y, coef, intercept,
+                                 sample_weight=sample_weight, fit_intercept=fit_intercept)
     design = _make_design(X)
     n, p = design.n_samples, design.n_features
     y = np.ascontiguousarray(datafit._check_y(check_array(y, "y", shape=(n,),

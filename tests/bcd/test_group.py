@@ -76,3 +76,15 @@ def test_prox_and_alpha_max(rng):
     om = np.array([1.0, 2.0, 0.5])
     amax = GroupL1(3, weights=om).alpha_max(g)
     assert_allclose(amax, np.max(np.linalg.norm(g.reshape(3, 3), axis=1) / om))
+
+
+def test_duality_gap_function_matches_solver(rng):
+    from sparseopt.bcd import duality_gap
+
+    X, y = rng.standard_normal((50, 12)), rng.standard_normal(50)
+    pen = GroupL1(groups=[4, 4, 4], alpha=0.05, positive=True)
+    res = GreedyBCD(Quadratic(), pen, tol=1e-10).solve(X, y, fit_intercept=True)
+    gap, rel = duality_gap(Quadratic(), pen, X, y, res.coef, res.intercept,
+                           fit_intercept=True)
+    assert_allclose(rel, res.rel_gap, rtol=1e-6, atol=1e-14)
+    assert duality_gap(Quadratic(), pen, X, y, np.zeros(12), fit_intercept=True)[1] > 0
