@@ -82,7 +82,7 @@ def select_kth(double[::1] a, Py_ssize_t kth):
 
 
 cdef double _threshold(const double *alpha, const double *beta, Py_ssize_t n, double k,
-                       int32_t *und, double *pts) noexcept nogil:
+                       int32_t *und, double *pts, double *eb, double *fb) noexcept nogil:
     """The u > 0 with h(u) = sum_g clip(alpha_g u - beta_g, 0, 1) = k, given h(0) = 0 <
     k < h(inf) = n (alpha_g > 0, beta_g > 0).
 
@@ -92,17 +92,20 @@ cdef double _threshold(const double *alpha, const double *beta, Py_ssize_t n, do
     with no breakpoint inside are constant (C: saturated ones) or linear (A u - B) on
     it. Cut at the median breakpoint: at least half of the breakpoints leave, and every
     group still undecided has one inside, so each round costs O(breakpoints) and the
-    total is O(n). ``und`` and ``pts`` are work buffers of n and 2n entries."""
+    total is O(n). ``und``, ``pts``, ``eb`` and ``fb`` are work buffers of n, 2n, n and
+    n entries (the breakpoints are computed once, into eb and fb)."""
     cdef Py_ssize_t m = n, q, i, g, npts
     cdef double lo = 0.0, hi = 1e308, C = 0.0, A = 0.0, B = 0.0, p, h, e, f, v
     for i in range(n):
         und[i] = <int32_t> i
+        eb[i] = beta[i] / alpha[i]
+        fb[i] = (1.0 + beta[i]) / alpha[i]
     while True:
         npts = 0
         for q in range(m):
             g = und[q]
-            e = beta[g] / alpha[g]
-            f = (1.0 + beta[g]) / alpha[g]
+            e = eb[g]
+            f = fb[g]
             if lo < e < hi:
                 pts[npts] = e
                 npts += 1
@@ -127,8 +130,8 @@ cdef double _threshold(const double *alpha, const double *beta, Py_ssize_t n, do
         i = 0
         for q in range(m):
             g = und[q]
-            e = beta[g] / alpha[g]
-            f = (1.0 + beta[g]) / alpha[g]
+            e = eb[g]
+            f = fb[g]
             if f <= lo:
                 C += 1.0
             elif e >= hi:
@@ -158,7 +161,8 @@ def prox_wgsef_kernel(const floating[::1] v, const int32_t[::1] gptr,
     cdef double *be = <double *> malloc((G + 1) * sizeof(double))
     cdef int32_t *pos = <int32_t *> malloc((G + 1) * sizeof(int32_t))
     cdef int32_t *und = <int32_t *> malloc((G + 1) * sizeof(int32_t))
-    cdef double *pts = <double *> malloc((2 * G + 1) * sizeof(double))
+    # one allocation: the breakpoints of a round (2G), then the per-group e and f (G each)
+    cdef double *pts = <double *> malloc((4 * G + 1) * sizeof(double))
     try:
         if (a == NULL or al == NULL or be == NULL or pos == NULL or und == NULL
                 or pts == NULL):
@@ -175,7 +179,7 @@ def prox_wgsef_kernel(const floating[::1] v, const int32_t[::1] gptr,
                     pos[n_pos] = <int32_t> g
                     n_pos += 1
             if n_pos > k:
-                u = _threshold(al, be, n_pos, k, und, pts)
+                u = _threshold(al, be, n_pos, k, und, pts, pts + 2 * G, pts + 3 * G)
             for q in range(n_pos):
                 g = pos[q]
                 if n_pos > k:
