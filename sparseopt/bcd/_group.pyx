@@ -5,11 +5,14 @@
 # (gptr, gidx): the features of group g are gidx[gptr[g]:gptr[g + 1]], validated in
 # Python (a partition of range(n_features)), trusted here.
 from libc.math cimport fabs, fmax, sqrt
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 from sparseopt.bcd._datafits cimport Datafit
+from sparseopt.bcd._design cimport Design
 from sparseopt.bcd._rng cimport seed_state, xorshift
+
+import numpy as np
 
 
 cdef double _group_step(Datafit df, double *w, const int32_t *feat, Py_ssize_t m,
@@ -115,3 +118,43 @@ def group_epochs(Datafit df, double[::1] w, double[::1] b, const int32_t[::1] gp
     finally:
         free(buf)
     return epochs, change
+
+
+def group_grams(Design X, sample_weight, const int32_t[::1] gptr,
+                const int32_t[::1] gidx, const int64_t[::1] offset):
+    """The Gram block ``X_g^T diag(s) X_g`` of every group, flattened row-major at
+    ``offset[g]`` (``offset[g + 1] - offset[g] = |g|^2``).
+
+    Column a is scattered (weighted) into a dense buffer once, then dotted with every
+    column of its group: for a sparse X the cost is the group's nonzeros times its size,
+    with no Python per group. Adding and then subtracting the same column leaves the
+    buffer exactly zero again."""
+    cdef Py_ssize_t G = gptr.shape[0] - 1, g, a, c, m, n = X.n_samples
+    cdef int32_t ja
+    cdef const double[::1] s
+    cdef bint weighted = sample_weight is not None
+    if weighted:
+        s = sample_weight
+    out = np.zeros(offset[G])
+    cdef double[::1] o = out
+    col_arr = np.zeros(max(n, 1))
+    cdef double[::1] col = col_arr
+    cdef double v
+    with nogil:
+        for g in range(G):
+            m = gptr[g + 1] - gptr[g]
+            for a in range(m):
+                ja = gidx[gptr[g] + a]
+                if weighted:
+                    X.col_axpy_weighted(ja, 1.0, &s[0], &col[0])
+                else:
+                    X.col_axpy(ja, 1.0, &col[0])
+                for c in range(a, m):
+                    v = X.col_dot(gidx[gptr[g] + c], &col[0]) if n else 0.0
+                    o[offset[g] + a * m + c] = v
+                    o[offset[g] + c * m + a] = v
+                if weighted:
+                    X.col_axpy_weighted(ja, -1.0, &s[0], &col[0])
+                else:
+                    X.col_axpy(ja, -1.0, &col[0])
+    return out

@@ -88,3 +88,23 @@ def test_duality_gap_function_matches_solver(rng):
                            fit_intercept=True)
     assert_allclose(rel, res.rel_gap, rtol=1e-6, atol=1e-14)
     assert duality_gap(Quadratic(), pen, X, y, np.zeros(12), fit_intercept=True)[1] > 0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_group_lipschitz_is_the_largest_eigenvalue(rng, sparse):
+    from sparseopt.bcd.group import _group_lipschitz
+    from sparseopt.bcd.solver import _make_design
+
+    X = rng.standard_normal((30, 80)) * (rng.random((30, 80)) < 0.5)
+    sw = rng.uniform(0.5, 2.0, 30)
+    # sizes 3, 1, 40 (dense: the BLAS path) and 36, in a scrambled order
+    perm = rng.permutation(80)
+    groups = [perm[:3], perm[3:4], perm[4:44], perm[44:]]
+    ptr, idx = check_groups(groups, 80)
+    design, Xv = _make_design(sp.csc_array(X) if sparse else X, return_matrix=True)
+    lip = (X ** 2 * sw[:, None]).sum(axis=0) / sw.sum()
+    L = _group_lipschitz(design, Xv, ptr, idx, sw, sw.sum(), 1.0, lip)
+    Xw = X * np.sqrt(sw)[:, None]
+    ref = [np.linalg.eigvalsh(Xw[:, g].T @ Xw[:, g])[-1] / sw.sum() for g in groups]
+    assert_allclose(L, ref, rtol=1e-11)
+    assert np.all(L >= ref)
