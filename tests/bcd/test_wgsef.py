@@ -122,7 +122,12 @@ def test_penalty_class_and_errors(rng):
 
 
 @pytest.mark.parametrize("n", [1, 7, 11, 100, 1001])
-def test_select_is_exact(rng, n):
-    a = np.round(rng.standard_normal(n), 1)  # with many ties
-    for kth in {0, n // 2, n - 1}:
+@pytest.mark.parametrize("kind", ["ties", "sorted", "reversed", "equal", "organ pipe",
+                                  "two values"])
+def test_select_is_exact(rng, n, kind):
+    a = {"ties": np.round(rng.standard_normal(n), 1), "sorted": np.arange(n, dtype=float),
+         "reversed": np.arange(n, 0, -1, dtype=float), "equal": np.ones(n),
+         "organ pipe": np.abs(np.arange(n) - n // 2).astype(float),
+         "two values": (np.arange(n) % 2).astype(float)}[kind]
+    for kth in {0, n // 3, n // 2, n - 1}:
         assert select_kth(a.copy(), kth) == np.sort(a)[kth]
