@@ -72,30 +72,145 @@ cdef double _intercept_step(Datafit df, double *b) noexcept nogil:
     return fabs(g)
 
 
+cdef double _ws_objective(Datafit df, const double *w, const int32_t *gptr,
+                          const int32_t *gidx, const int32_t *ws, Py_ssize_t m,
+                          const double *thresh) noexcept nogil:
+    """The objective up to the penalty of the groups outside the working set."""
+    cdef Py_ssize_t k, q
+    cdef int32_t g
+    cdef double acc = df.value(), nrm
+    for k in range(m):
+        g = ws[k]
+        nrm = 0.0
+        for q in range(gptr[g], gptr[g + 1]):
+            nrm += w[gidx[q]] * w[gidx[q]]
+        acc += thresh[g] * sqrt(nrm)
+    return acc
+
+
+cdef bint _anderson_weights(const double *hist, Py_ssize_t K, Py_ssize_t mf, double *C,
+                            double *z) noexcept nogil:
+    """Weights c (in z, summing to 1) of the Anderson extrapolation from K + 1 iterates
+    (rows of hist): minimize ||sum_i c_i (x_{i+1} - x_i)|| subject to sum_i c_i = 1, i.e.
+    solve (U^T U) z = 1 and normalize. False when the system is numerically singular."""
+    cdef Py_ssize_t i, j, r, piv
+    cdef double acc, t, s = 0.0, scale = 0.0
+    for i in range(K):
+        for j in range(i, K):
+            acc = 0.0
+            for r in range(mf):
+                acc += ((hist[(i + 1) * mf + r] - hist[i * mf + r])
+                        * (hist[(j + 1) * mf + r] - hist[j * mf + r]))
+            C[i * K + j] = acc
+            C[j * K + i] = acc
+        z[i] = 1.0
+        if C[i * K + i] > scale:
+            scale = C[i * K + i]
+    if scale <= 0.0:
+        return False
+    for i in range(K):  # Gaussian elimination with partial pivoting
+        piv = i
+        for r in range(i + 1, K):
+            if fabs(C[r * K + i]) > fabs(C[piv * K + i]):
+                piv = r
+        if fabs(C[piv * K + i]) <= 1e-14 * scale:
+            return False
+        if piv != i:
+            for j in range(K):
+                t = C[i * K + j]
+                C[i * K + j] = C[piv * K + j]
+                C[piv * K + j] = t
+            t = z[i]
+            z[i] = z[piv]
+            z[piv] = t
+        for r in range(i + 1, K):
+            t = C[r * K + i] / C[i * K + i]
+            for j in range(i, K):
+                C[r * K + j] -= t * C[i * K + j]
+            z[r] -= t * z[i]
+    for i in range(K - 1, -1, -1):
+        acc = z[i]
+        for j in range(i + 1, K):
+            acc -= C[i * K + j] * z[j]
+        z[i] = acc / C[i * K + i]
+        s += z[i]
+    if s == 0.0:
+        return False
+    for i in range(K):
+        z[i] /= s
+    return True
+
+
+cdef void _extrapolate(Datafit df, double *w, double b, const int32_t *feat,
+                       Py_ssize_t mf, const double *hist, Py_ssize_t K, double *C, double *z,
+                       double *xe, bint positive, const int32_t *gptr, const int32_t *gidx,
+                       const int32_t *ws, Py_ssize_t m, const double *thresh) noexcept nogil:
+    """Replace w (on the working set) by its Anderson extrapolation when that lowers
+    the objective; otherwise leave it (hist's last row is the current iterate)."""
+    cdef Py_ssize_t i, r
+    cdef double f_cur, f_new, v
+    if not _anderson_weights(hist, K, mf, C, z):
+        return
+    for r in range(mf):
+        v = 0.0
+        for i in range(K):
+            v += z[i] * hist[(i + 1) * mf + r]
+        xe[r] = 0.0 if positive and v < 0.0 else v
+    f_cur = _ws_objective(df, w, gptr, gidx, ws, m, thresh)
+    for r in range(mf):
+        w[feat[r]] = xe[r]
+    df.reset(w, b)
+    f_new = _ws_objective(df, w, gptr, gidx, ws, m, thresh)
+    if not (f_new < f_cur):  # not better (or NaN): back to the iterate
+        for r in range(mf):
+            w[feat[r]] = hist[K * mf + r]
+        df.reset(w, b)
+
+
 def group_epochs(Datafit df, double[::1] w, double[::1] b, const int32_t[::1] gptr,
                  const int32_t[::1] gidx, const int32_t[::1] ws, const double[::1] lip,
                  const double[::1] thresh, bint positive, int max_epochs, double tol,
-                 bint fit_intercept, int selection, uint64_t seed):
+                 bint fit_intercept, int selection, uint64_t seed, int anderson=5):
     """Epochs of group proximal gradient steps over the groups ``ws``.
 
     ``lip[g]`` bounds the curvature of the datafit along group g, ``thresh[g]`` is
     ``alpha * weight_g``. ``selection`` 0 takes the groups in order, 1 at random (with
-    replacement, ``len(ws)`` draws per epoch). Stops once an epoch's largest
+    replacement, ``len(ws)`` draws per epoch). With ``anderson = K > 0`` (cyclic order
+    only), every K epochs the last K + 1 iterates are combined by Anderson
+    extrapolation, kept when it lowers the objective. Stops once an epoch's largest
     ``L_g ||change_g||`` (and intercept gradient) is at most ``tol``; returns
     ``(epochs, last_change)``.
     """
-    cdef Py_ssize_t m = ws.shape[0], k, q, g, max_size = 1, e, epochs = 0
+    cdef Py_ssize_t m = ws.shape[0], k, q, g, max_size = 1, e, epochs = 0, mf = 0, r
+    cdef Py_ssize_t K = anderson if selection == 0 else 0, filled = 0
     cdef double change = 0.0, c
     cdef uint64_t state = seed_state(seed)
     for k in range(m):
         g = ws[k]
+        mf += gptr[g + 1] - gptr[g]
         if gptr[g + 1] - gptr[g] > max_size:
             max_size = gptr[g + 1] - gptr[g]
+    feat_arr = np.empty(max(mf, 1), dtype=np.int32)
+    cdef int32_t[::1] feat = feat_arr
+    r = 0
+    for k in range(m):
+        g = ws[k]
+        for q in range(gptr[g], gptr[g + 1]):
+            feat[r] = gidx[q]
+            r += 1
+    hist_arr = np.empty(max((K + 1) * mf, 1))
+    cdef double[::1] hist = hist_arr
+    work_arr = np.empty(K * K + K + mf + 1)
+    cdef double[::1] work = work_arr
     cdef double *buf = <double *> malloc(max_size * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
         with nogil:
+            if K > 0:
+                for r in range(mf):
+                    hist[r] = w[feat[r]]
+                filled = 1
             for e in range(max_epochs):
                 epochs += 1
                 change = 0.0
@@ -115,6 +230,17 @@ def group_epochs(Datafit df, double[::1] w, double[::1] b, const int32_t[::1] gp
                         change = c
                 if change <= tol:
                     break
+                if K > 0:
+                    for r in range(mf):
+                        hist[filled * mf + r] = w[feat[r]]
+                    filled += 1
+                    if filled == K + 1:
+                        _extrapolate(df, &w[0], b[0], &feat[0], mf, &hist[0], K,
+                                     &work[0], &work[K * K], &work[K * K + K], positive,
+                                     &gptr[0], &gidx[0], &ws[0], m, &thresh[0])
+                        for r in range(mf):
+                            hist[r] = w[feat[r]]
+                        filled = 1
     finally:
         free(buf)
     return epochs, change

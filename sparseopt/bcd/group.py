@@ -394,7 +394,7 @@ def solve_group(solver, X, y, *, sample_weight=None, fit_intercept=False, coef_i
         ws = np.sort(ws).astype(np.int32)
         epochs, _ = group_epochs(df, w, b, ptr, idx, ws, lip, thresh, penalty.positive,
                                  solver.max_epochs, 0.3 * max_viol, fit_intercept,
-                                 _SELECTIONS[solver.selection], seed + it)
+                                 _SELECTIONS[solver.selection], seed + it, solver.anderson)
         n_epochs += epochs
         n_updates += epochs * len(ws)
         rec.update(ws_size=int(sizes[ws].sum()), epochs=epochs, updates=epochs * len(ws))

@@ -108,3 +108,20 @@ def test_group_lipschitz_is_the_largest_eigenvalue(rng, sparse):
     ref = [np.linalg.eigvalsh(Xw[:, g].T @ Xw[:, g])[-1] / sw.sum() for g in groups]
     assert_allclose(L, ref, rtol=1e-11)
     assert np.all(L >= ref)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_anderson_extrapolation_keeps_the_solution(rng, positive):
+    X = rng.standard_normal((80, 120))
+    X[:, 1:] += 0.8 * X[:, :-1]  # correlated columns: slow plain sweeps
+    y = X[:, :6] @ rng.standard_normal(6) + 0.1 * rng.standard_normal(80)
+    pen = GroupL1(groups=6, alpha=0.02, positive=positive)
+    plain = GreedyBCD(Quadratic(), pen, tol=1e-12, anderson=0).solve(X, y,
+                                                                      fit_intercept=True)
+    acc = GreedyBCD(Quadratic(), pen, tol=1e-12, anderson=5).solve(X, y,
+                                                                    fit_intercept=True)
+    assert plain.converged and acc.converged
+    assert_allclose(acc.coef, plain.coef, atol=1e-6)
+    if positive:
+        assert acc.coef.min() >= 0
+    assert acc.n_epochs < plain.n_epochs
