@@ -148,7 +148,8 @@ def prox_wgsef(v, groups, k: int, lam: float = 1.0, weights=None, *,
     strongest. The sum is a nondecreasing piecewise-linear function of u with two
     breakpoints per group; :math:`u^\star` is found by repeatedly cutting the
     bracketing interval at the median of the breakpoints still inside it, found by
-    worst-case linear selection (median of medians), so the total cost is
+    worst-case linear selection (introselect: median-of-three pivots, with a
+    median-of-medians pivot after two poor splits), so the total cost is
     :math:`O(n_{\text{features}} + n_{\text{groups}})` in the worst case, with no sort.
 
     References
