@@ -163,9 +163,13 @@ def prox_wgsef(v, groups, k: int, lam: float = 1.0, weights=None, *,
     --------
     >>> import numpy as np
     >>> from sparseopt.bcd import prox_wgsef
-    >>> v = np.array([3.0, 0.0, 1.0, 0.0, 0.1, 0.0])
+    >>> v = np.array([3.0, 0.0, 2.0, 0.0, 0.1, 0.0])
     >>> np.round(prox_wgsef(v, groups=2, k=1, lam=0.5), 4)
-    array([2.    , 0.    , 0.3333, 0.    , 0.    , 0.    ])
+    array([1.75, 0.  , 0.75, 0.  , 0.  , 0.  ])
+
+    With k = 1 the envelope is half the squared l1 norm of the group norms, whose
+    prox soft-thresholds them all by the same amount (here 1.25); the weakest group
+    is zeroed.
     """
     check_scalar(lam, "lam", Real, min_val=0)
     v, ptr, idx, d = _setup(v, groups, k, weights, "v")
