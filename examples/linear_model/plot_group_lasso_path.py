@@ -13,6 +13,7 @@ enter, from many groups).
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from sparseopt.linear_model import group_lasso_path, lasso_path
 
@@ -39,6 +40,8 @@ ax2.set_xlabel("alpha")
 ax2.set_ylabel("coefficient")
 ax2.set_title("Lasso")
 ax2.invert_xaxis()
+for ax in (ax1, ax2):
+    ax.xaxis.set_minor_formatter(NullFormatter())
 fig.tight_layout()
 
 # %%
