@@ -430,7 +430,11 @@ class GreedyBCD:
     datafit : Datafit
         e.g. :class:`~sparseopt.bcd.Quadratic`, :class:`~sparseopt.bcd.Logistic`.
     penalty : Penalty
-        e.g. :class:`~sparseopt.bcd.L1`, :class:`~sparseopt.bcd.ElasticNet`.
+        e.g. :class:`~sparseopt.bcd.L1`, :class:`~sparseopt.bcd.ElasticNet`. With
+        :class:`~sparseopt.bcd.GroupL1` the groups are the blocks: one proximal
+        gradient step per group, with working sets of groups, for single-output
+        datafits; ``selection`` must then be "cyclic" or "random", and ``blocks``,
+        ``block_size``, ``update``, ``screening`` and ``support_solve`` do not apply.
     selection : {"cyclic", "random", "gs", "gsl", "gsq", "gsd"}, default="cyclic"
         Which block to update next within a working set. "cyclic" and "random" take the
         blocks in turn or at random. The greedy rules pick the block that promises the

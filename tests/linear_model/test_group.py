@@ -156,3 +156,17 @@ def test_not_converged_warns(rng):
     X, y = _problem(rng)
     with pytest.warns(ConvergenceWarning, match="GroupLasso did not converge"):
         GroupLasso(groups=GROUPS, alpha=0.01, max_iter=1, tol=1e-14).fit(X, y)
+
+
+def test_sparse_int64_indices_and_multinomial_rejected(rng):
+    from sparseopt.bcd import GreedyBCD, GroupL1, Multinomial
+
+    X, y = _problem(rng, sparse=True)
+    X64 = sp.csc_array(X)
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    ref = GroupLasso(groups=GROUPS, alpha=0.05, tol=1e-12).fit(X.toarray(), y)
+    ours = GroupLasso(groups=GROUPS, alpha=0.05, tol=1e-12).fit(X64, y)
+    assert_allclose(ours.coef_, ref.coef_, atol=1e-9)
+    with pytest.raises(ValueError, match="single-output"):
+        GreedyBCD(Multinomial(), GroupL1(2)).solve(X.toarray(), (y > y.mean()) * 1.0)
