@@ -123,4 +123,12 @@ def demos() -> list[Demo]:
                 "check": f"max |coef GSD - coef cyclic| {diff:.1e}",
                 "ok": diff < 1e-6 and gsd.converged and cyc.converged}
 
-    return [Demo("GreedyBCD selection rules", rules)]
+    from ._cli_wgsef import wgsef_demos
+
+    return [Demo("GreedyBCD selection rules", rules), *wgsef_demos()]
+
+
+def studies(quick: bool = False):
+    from ._cli_wgsef import wgsef_studies
+
+    return wgsef_studies(quick)

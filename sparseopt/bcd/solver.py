@@ -430,7 +430,11 @@ class GreedyBCD:
     datafit : Datafit
         e.g. :class:`~sparseopt.bcd.Quadratic`, :class:`~sparseopt.bcd.Logistic`.
     penalty : Penalty
-        e.g. :class:`~sparseopt.bcd.L1`, :class:`~sparseopt.bcd.ElasticNet`.
+        e.g. :class:`~sparseopt.bcd.L1`, :class:`~sparseopt.bcd.ElasticNet`. With
+        :class:`~sparseopt.bcd.GroupL1` the groups are the blocks: one proximal
+        gradient step per group, with working sets of groups, for single-output
+        datafits; ``selection`` must then be "cyclic" or "random", and ``blocks``,
+        ``block_size``, ``update``, ``screening`` and ``support_solve`` do not apply.
     selection : {"cyclic", "random", "gs", "gsl", "gsq", "gsd"}, default="cyclic"
         Which block to update next within a working set. "cyclic" and "random" take the
         blocks in turn or at random. The greedy rules pick the block that promises the
@@ -600,6 +604,12 @@ class GreedyBCD:
             Coefficients, intercept, gap, iterations, history.
         """
         self._validate()
+        from .group import GroupL1, solve_group
+
+        if isinstance(self.penalty, GroupL1):  # the groups are the blocks: group loop
+            return solve_group(self, X, y, sample_weight=sample_weight,
+                               fit_intercept=fit_intercept, coef_init=coef_init,
+                               intercept_init=intercept_init)
         t_start = time.perf_counter()
         design, Xv = _make_design(X, return_matrix=True)
         n, p = design.n_samples, design.n_features
@@ -914,6 +924,11 @@ def duality_gap(datafit: Datafit, penalty: Penalty, X, y, coef, intercept: float
     >>> bool(abs(gap) < 1e-12)
     True
     """
+    from .group import GroupL1, group_duality_gap
+
+    if isinstance(penalty, GroupL1):
+        return group_duality_gap(datafit, penalty, X, y, coef, intercept,
+                                 sample_weight=sample_weight, fit_intercept=fit_intercept)
     design = _make_design(X)
     n, p = design.n_samples, design.n_features
     y = np.ascontiguousarray(datafit._check_y(check_array(y, "y", shape=(n,),

@@ -305,6 +305,9 @@ def benchmarks(quick: bool = False):
     for d in polys:
         cases.append(_mcp_case(f"diabetes poly{d}", lambda d=d: load_diabetes_polynomial(d),
                                20))
+    from ._cli_group import group_benchmarks
+
+    cases.extend(group_benchmarks(quick))
     cases[0].notes = (f"time to relative duality gap {TARGET:g} by the shared formula "
                       "(sparseopt.bcd.duality_gap); each solver's own tol is swept "
                       f"{TOLS[0]:g}..{TOLS[-1]:g} and the loosest that reaches it is timed "
@@ -347,4 +350,6 @@ def demos():
                           f"{ours.score(X, y):.3f}",
                 "check": f"max |coef - liblinear| {diff:.1e}", "ok": diff < 1e-5}
 
-    return [Demo("Lasso", lasso), Demo("SparseLogisticRegression", logistic)]
+    from ._cli_group import group_demos
+
+    return [Demo("Lasso", lasso), Demo("SparseLogisticRegression", logistic), *group_demos()]
