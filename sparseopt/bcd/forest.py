@@ -182,7 +182,7 @@ def greedy_forest_blocks(A, order="diagonal") -> list[np.ndarray]:
     return sorted(blocks, key=len, reverse=True)
 
 
-def _orient_blocks(A, diag, blocks):
+def _orient_blocks(A, diag, blocks, require_cover=True):
     """Validate user or constructed blocks and build their oriented (BFS) forms."""
     n = A.shape[0]
     seen = np.zeros(n, dtype=bool)
@@ -206,7 +206,7 @@ def _orient_blocks(A, diag, blocks):
             raise ValueError(f"A is not positive definite (a pivot of the tree "
                              f"elimination on blocks[{bi}] is not positive)")
         parts.append((order, par, a, piv))
-    if n and not seen.all():
+    if require_cover and n and not seen.all():
         raise ValueError(f"blocks must cover every node; node {int(np.flatnonzero(~seen)[0])} "
                          f"is in no block")
     sizes = [len(p[0]) for p in parts]
