@@ -236,8 +236,7 @@ def forest_bcd(A, b, *, blocks="greedy-forest", selection="cyclic", block_size=N
         float32 or float64 values, int32 or int64 indices). Duplicates are summed.
     b : array-like of shape (n,) or (n, k)
         One or ``k`` right-hand sides, solved together (they share the blocks).
-    blocks : {"greedy-forest", "red-black", "greedy-tree", "coordinate"} or list of \
-array-like, default="greedy-forest"
+    blocks : str or list of array-like, default="greedy-forest"
         - ``"greedy-forest"``: a partition into forests, :func:`greedy_forest_blocks`.
         - ``"red-black"``: the two colour classes of a bipartite graph,
           :func:`red_black_blocks`.

@@ -126,9 +126,10 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
         The ``"rbf"`` kernel's parameter.
     n_neighbors : int, default=7
         The ``"knn"`` kernel's number of neighbours (capped at ``n_samples - 1``).
-    blocks : {"greedy-forest", "red-black", "greedy-tree", "coordinate"}, \
-default="greedy-forest"
-        Blocks of the solver, see :func:`sparseopt.bcd.forest_bcd`.
+    blocks : str, default="greedy-forest"
+        Blocks of the solver: ``"greedy-forest"``, ``"red-black"`` (bipartite graphs
+        only), ``"greedy-tree"`` or ``"coordinate"``; see
+        :func:`sparseopt.bcd.forest_bcd`.
     tol : float, default=1e-8
         Relative residual :math:`\|W_{ul}Y_l - L_{uu}F_u\|_F / \|W_{ul}Y_l\|_F` to reach.
     max_iter : int, default=1000
