@@ -42,7 +42,7 @@ fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
 panels = [(y.reshape(m, m), "truth"), (known, "3 % labeled"),
           (model.transduction_.reshape(m, m), f"propagated (acc. {accuracy:.3f})"),
           (model.label_distributions_.max(axis=1).reshape(m, m), "confidence")]
-for ax, (img, title) in zip(axes, panels):
+for ax, (img, title) in zip(axes, panels, strict=True):
     ax.imshow(img, cmap="viridis" if title == "confidence" else "tab10",
               interpolation="nearest", vmin=None if title == "confidence" else 0,
               vmax=None if title == "confidence" else 9)

@@ -1,7 +1,7 @@
 """Block coordinate descent engine: datafit x penalty x selection rule x block update."""
 
-from .forest import ForestBCDResult, forest_bcd, greedy_forest_blocks, red_black_blocks
 from .datafits import Datafit, Huber, Logistic, Multinomial, Quadratic
+from .forest import ForestBCDResult, forest_bcd, greedy_forest_blocks, red_black_blocks
 from .penalties import L0, L1, L2, MCP, SCAD, Box, ElasticNet, Penalty
 from .solver import BCDResult, GreedyBCD, duality_gap
 

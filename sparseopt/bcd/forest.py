@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_sparse
@@ -291,7 +290,8 @@ def forest_bcd(A, b, *, blocks="greedy-forest", selection="cyclic", block_size=N
     The residual :math:`r = b - Ax` is kept current: a block update :math:`x_b
     \leftarrow x_b + d` with :math:`A_{bb} d = r_b` costs :math:`O(\mathrm{nnz}(A_{b,:})\,k)`.
     On a forest block, with the block ordered so that every parent precedes its
-    children (smallest node index first, which keeps memory access near sequential), set :math:`P_i = A_{ii}, h_i = r_i`; for each non-root :math:`i` from last
+    children (smallest node index first, which keeps memory access near sequential),
+    set :math:`P_i = A_{ii}, h_i = r_i`; for each non-root :math:`i` from last
     to first, :math:`P_p \mathrel{-}= A_{pi}^2 / P_i` and :math:`h_p \mathrel{-}= A_{pi} h_i
     / P_i` (:math:`p` the parent of :math:`i`); then, first to last, :math:`d_i = (h_i -
     A_{ip} d_p) / P_i` (:math:`d_i = h_i / P_i` at a root). For fixed blocks the pivots

@@ -31,8 +31,8 @@ def lattice_graph(m: int):
     import scipy.sparse as sp
 
     T = sp.diags_array([np.ones(m - 1), np.ones(m - 1)], offsets=[-1, 1])
-    I = sp.eye_array(m)
-    return sp.csr_array(sp.kron(I, T) + sp.kron(T, I))
+    eye = sp.eye_array(m)
+    return sp.csr_array(sp.kron(eye, T) + sp.kron(T, eye))
 
 
 def lattice_problem(m: int = 500, frac: float = 0.1, seed: int = 0):
@@ -219,10 +219,13 @@ def iteration_study(quick: bool = False) -> str:
             rows.append([pname, label, str(res.n_iter), str(res.n_updates),
                          f"{sec:.2f}", f"{res.residual:.1e}"])
         its = [0]
+
+        def count(_, its=its):
+            its[0] += 1
+
         t0 = time.perf_counter()
         for j in range(B.shape[1]):
-            cg(A, B[:, j], rtol=TOL, maxiter=100_000,
-               callback=lambda _: its.__setitem__(0, its[0] + 1))
+            cg(A, B[:, j], rtol=TOL, maxiter=100_000, callback=count)
         rows.append([pname, "scipy cg", f"{its[0]} (SpMVs)", "-",
                      f"{time.perf_counter() - t0:.2f}", "-"])
     return ("iterations to relative residual 1e-8 (epoch = n coordinate updates; "
