@@ -13,6 +13,7 @@
 #   a[t] = A[order[t], order[par[t]]], piv[t] = 1 / (pivot after eliminating t's subtree).
 # - The Python front end validates every array (sizes, index bounds, symmetry, duplicates
 #   summed); the kernels trust them and run without the GIL.
+from libc.math cimport frexp
 from libc.stdint cimport int64_t
 
 from sparseopt._typedefs cimport floating, index_t
@@ -412,66 +413,57 @@ def _epoch_coordinate(const index_t[::1] indptr, const index_t[::1] indices,
     return n_done, n_done
 
 
-cdef void _select_top(const double* key, intp* ids, intp n, intp tau) noexcept nogil:
-    # quickselect: afterwards ids[:tau] hold the tau largest keys (unordered)
-    cdef intp lo = 0, hi = n - 1, i, j, mid, tmp
-    cdef double pivot
-    if tau >= n:
-        return
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        pivot = key[ids[mid]]
-        i = lo
-        j = hi
-        while i <= j:
-            while key[ids[i]] > pivot:
-                i += 1
-            while key[ids[j]] < pivot:
-                j -= 1
-            if i <= j:
-                tmp = ids[i]
-                ids[i] = ids[j]
-                ids[j] = tmp
-                i += 1
-                j -= 1
-        if tau - 1 <= j:
-            hi = j
-        elif tau - 1 >= i:
-            lo = i
+cdef enum:
+    N_BUCKETS = 64
+
+
+cdef intp _bucket_top(const floating* r, const floating* diag, intp n, intp k, intp tau,
+                      double* key, intp* ids, intp* bucket) noexcept nogil:
+    """Candidates of the greedy tree: scores key[i] = ||r_i||^2 / A_ii grouped by their
+    power of two (bucket 0 holds the largest), the highest buckets taken until tau
+    nodes are chosen, each bucket in index order.  Writes them to ids in that order and
+    returns how many (0 when r == 0).  Three sequential O(n) passes: a comparison sort
+    of tau scores, read through ids, was dominated by cache misses on large graphs."""
+    cdef intp i, b, emax = -100000, total, last
+    cdef int e
+    cdef intp cnt[N_BUCKETS + 1]
+    cdef intp start[N_BUCKETS + 1]
+    for i in range(n):
+        key[i] = _score(r, i, k, diag[i])
+        if key[i] > 0:
+            frexp(key[i], &e)
+            if e > emax:
+                emax = e
+    if emax == -100000:
+        return 0
+    for b in range(N_BUCKETS + 1):
+        cnt[b] = 0
+    for i in range(n):
+        if key[i] > 0:
+            frexp(key[i], &e)
+            b = emax - e
+            if b > N_BUCKETS - 1:
+                b = N_BUCKETS - 1
+            bucket[i] = b
+            cnt[b] += 1
         else:
+            bucket[i] = N_BUCKETS  # r_i == 0: never a candidate
+    total = 0
+    last = 0
+    for b in range(N_BUCKETS):
+        start[b] = total
+        total += cnt[b]
+        last = b
+        if total >= tau:
             break
-
-
-cdef void _sort_desc(const double* key, intp* ids, intp m) noexcept nogil:
-    # heap sort of ids[:m] by decreasing key (a min-heap, popped to the back)
-    cdef intp start, end, root, child, tmp
-    for start in range((m - 2) // 2, -1, -1):
-        root = start
-        while 2 * root + 1 < m:
-            child = 2 * root + 1
-            if child + 1 < m and key[ids[child + 1]] < key[ids[child]]:
-                child += 1
-            if key[ids[root]] <= key[ids[child]]:
-                break
-            tmp = ids[root]
-            ids[root] = ids[child]
-            ids[child] = tmp
-            root = child
-    for end in range(m - 1, 0, -1):
-        tmp = ids[0]
-        ids[0] = ids[end]
-        ids[end] = tmp
-        root = 0
-        while 2 * root + 1 < end:
-            child = 2 * root + 1
-            if child + 1 < end and key[ids[child + 1]] < key[ids[child]]:
-                child += 1
-            if key[ids[root]] <= key[ids[child]]:
-                break
-            tmp = ids[root]
-            ids[root] = ids[child]
-            ids[child] = tmp
-            root = child
+    if total > tau:
+        total = tau
+    for i in range(n):  # bucket by bucket, each in index order; the last one truncated
+        b = bucket[i]
+        if b <= last and start[b] < total:
+            ids[start[b]] = i
+            start[b] += 1
+    return total
 
 
 def _epoch_greedy_tree(const index_t[::1] indptr, const index_t[::1] indices,
@@ -481,11 +473,13 @@ def _epoch_greedy_tree(const index_t[::1] indptr, const index_t[::1] indices,
                        int64_t[::1] mark, intp[::1] nodes, intp[::1] order, intp[::1] par,
                        floating[::1] a, floating[::1] piv, unsigned char[::1] seen,
                        intp[::1] stack, intp[::1] ppos, floating[::1] wt, floating[::1] work):
-    """Greedy trees rebuilt every iteration: take the tau nodes of largest
-    ||r_i||^2 / A_ii, visit them by decreasing score and keep each one that closes no
+    """Greedy trees rebuilt every iteration: take about the tau nodes of largest
+    ||r_i||^2 / A_ii (by powers of two, _bucket_top), visit them by decreasing score
+    and keep each one that closes no
     cycle with those kept (union-find); solve on the resulting forest.  Repeated until n
     coordinates were updated.  Returns (block updates, coordinate updates, status)."""
     cdef intp n = x.shape[0], k = x.shape[1], done = 0, n_up = 0, i, t, q, j, root, m
+    cdef intp n_cand
     cdef int64_t stamp = 0
     cdef intp status = 0
     cdef bint ok
@@ -493,18 +487,12 @@ def _epoch_greedy_tree(const index_t[::1] indptr, const index_t[::1] indices,
         return 0, 0, 0
     with nogil:
         while done < n:
-            for i in range(n):
-                key[i] = _score(&r[0, 0], i, k, diag[i])
-                ids[i] = i
-            _select_top(&key[0], &ids[0], n, tau)
-            _sort_desc(&key[0], &ids[0], tau)
-            if key[ids[0]] <= 0:
+            n_cand = _bucket_top(&r[0, 0], &diag[0], n, k, tau, &key[0], &ids[0], &nodes[0])
+            if n_cand == 0:
                 break
             m = 0
-            for t in range(tau):
+            for t in range(n_cand):
                 i = ids[t]
-                if key[i] <= 0:
-                    break
                 stamp += 1
                 ok = True
                 for q in range(indptr[i], indptr[i + 1]):
@@ -524,6 +512,14 @@ def _epoch_greedy_tree(const index_t[::1] indptr, const index_t[::1] indices,
                         j = indices[q]
                         if j != i and pos[j] >= 0:
                             uf[_find(&uf[0], j)] = i
+            # renumber the kept nodes in index order (one sequential pass): the orientation
+            # then follows memory order instead of score order (random accesses)
+            m = 0
+            for i in range(n):
+                if pos[i] >= 0:
+                    pos[i] = m
+                    nodes[m] = i
+                    m += 1
             status = _orient(&indptr[0], &indices[0], &data[0], &diag[0], &nodes[0], m,
                              &pos[0], &order[0], &par[0], &a[0], &piv[0], &seen[0],
                              &stack[0], &ppos[0], &wt[0])

@@ -240,8 +240,9 @@ def forest_bcd(A, b, *, blocks="greedy-forest", selection="cyclic", block_size=N
         - ``"red-black"``: the two colour classes of a bipartite graph,
           :func:`red_black_blocks`.
         - ``"greedy-tree"``: a new forest every iteration: the ``block_size`` variables
-          with the largest :math:`\|r_i\|^2 / A_{ii}` (``r = b - Ax``), visited by
-          decreasing score, each kept when it closes no cycle with those kept.
+          with the largest :math:`\|r_i\|^2 / A_{ii}` (``r = b - Ax``; scores compared
+          by their power of two, ties in index order), visited by decreasing score,
+          each kept when it closes no cycle with those kept.
         - ``"coordinate"``: single variables (the classical coordinate descent).
         - a list of index arrays: your own blocks; each must induce a forest and
           together they must cover all variables.
