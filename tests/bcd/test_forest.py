@@ -81,7 +81,8 @@ def test_exact_block_minimisation(rng):
     rest = np.setdiff1d(np.arange(120), blk)
     b = rng.standard_normal(120)
     x0 = rng.standard_normal(120)
-    # run exactly one block update through the kernel
+    # one epoch on this single block: its first update is exact, so the repeats that
+    # fill the epoch must leave x unchanged
     from sparseopt.bcd import _forest
     A, diag = _check_spd_matrix(A)
     ptr, order, par, a, piv = _orient_blocks(A, diag, [blk], require_cover=False)
