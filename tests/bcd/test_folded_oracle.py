@@ -1,0 +1,70 @@
+"""MCP and SCAD on tiny problems against an exact global oracle.
+
+The oracle (``_folded_oracle.global_minimum``) lists every stationary point of every
+support in closed form: on a support with fixed signs and fixed quadratic pieces of the
+penalty the objective is a quadratic, whose stationary point solves a linear system; the
+global minimizer is one of those that lie in their own region. No local solver and no
+starting point are involved, so the minimum it returns is the global one (to rounding).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparseopt.linear_model import MCPRegressor, SCADRegressor
+
+sys.path.insert(0, str(Path(__file__).parent))  # the tests run with --import-mode=importlib
+from _folded_oracle import global_minimum, mcp_pieces, penalty_value, scad_pieces  # noqa: E402
+
+
+def _problem(seed, n=40, p=8):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 1] = 0.7 * X[:, 0] + 0.7 * X[:, 1]  # a correlated pair
+    w = np.zeros(p)
+    w[[0, 2, 5]] = [2.0, -1.5, 0.8]
+    y = X @ w + 0.5 * rng.standard_normal(n) + 1.0
+    return X, y, rng
+
+
+def test_oracle_finds_the_minimum_of_a_one_feature_problem():
+    # One feature: F(w) = (w - z)^2 / 2 + p(|w|) (unit column), so the minimizer is
+    # the prox at z with step 1; compare with a fine grid.
+    X = np.ones((4, 1))
+    for z in (0.3, 1.2, 2.5, 5.0):
+        y = np.full(4, z)
+        pieces = [mcp_pieces(1.0, 3.0)]
+        best, w, _ = global_minimum(X, y, pieces)
+        grid = np.linspace(-6, 6, 120001)
+        x = np.abs(grid)  # MCP(alpha=1, gamma=3) written out
+        vals = 0.5 * (grid - z) ** 2 + np.where(x <= 3, x - x * x / 6, 1.5)
+        assert best <= vals.min() + 1e-12
+        assert best >= vals.min() - 1e-6
+
+
+@pytest.mark.parametrize("name, gamma, p, ratio", [
+    ("mcp", 3.0, 8, 10), ("mcp", 1.5, 8, 3), ("scad", 3.7, 7, 10), ("scad", 2.5, 7, 3)])
+@pytest.mark.parametrize("fit_intercept, weighted, positive", [
+    (False, False, False), (True, True, False), (True, False, True)])
+def test_tiny_problems_reach_the_exact_global_minimum(name, gamma, p, ratio, fit_intercept,
+                                                      weighted, positive):
+    X, y, rng = _problem(7 * p + ratio, p=p)
+    sw = rng.uniform(0.3, 2.0, len(y)) if weighted else None
+    yc = y - y.mean() if fit_intercept else y
+    alpha = np.abs(X.T @ yc).max() / len(y) / ratio
+    pieces = [(mcp_pieces if name == "mcp" else scad_pieces)(alpha, gamma)] * p
+    best, w_best, _ = global_minimum(X, y, pieces, sample_weight=sw,
+                                     fit_intercept=fit_intercept, positive=positive)
+    Est = MCPRegressor if name == "mcp" else SCADRegressor
+    model = Est(alpha=alpha, gamma=gamma, tol=1e-12, fit_intercept=fit_intercept,
+                positive=positive).fit(X, y, sample_weight=sw)
+    s = np.ones(len(y)) if sw is None else sw
+    F = s @ (y - X @ model.coef_ - model.intercept_) ** 2 / (2 * s.sum()) + penalty_value(
+        pieces, model.coef_)
+    assert model.violation_ <= 1e-12  # a stationary point ...
+    assert F <= best + 1e-9  # ... with the globally smallest objective
+    assert np.array_equal(model.coef_ != 0, w_best != 0)
+    if positive:
+        assert model.coef_.min() >= 0
