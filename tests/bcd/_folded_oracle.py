@@ -51,7 +51,7 @@ def cel0_pieces(lam, curvature):
 def penalty_value(pieces, w):
     """sum_j p_j(|w_j|) for per-coordinate piece lists."""
     out = 0.0
-    for pj, wj in zip(pieces, np.abs(w)):
+    for pj, wj in zip(pieces, np.abs(w), strict=True):
         if wj == 0:
             continue
         for lo, hi, c2, c1, c0 in pj:

@@ -16,7 +16,7 @@ import pytest
 from sparseopt.linear_model import MCPRegressor, SCADRegressor
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests run with --import-mode=importlib
-from _folded_oracle import global_minimum, mcp_pieces, penalty_value, scad_pieces  # noqa: E402
+from _folded_oracle import global_minimum, mcp_pieces, penalty_value, scad_pieces
 
 
 def _problem(seed, n=40, p=8):
