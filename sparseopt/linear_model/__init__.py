@@ -2,8 +2,8 @@
 
 from ._coordinate_descent import ElasticNet, Lasso
 from ._logistic import SparseLogisticRegression
-from ._nonconvex import MCPRegressor, SCADRegressor
+from ._nonconvex import CEL0Regressor, MCPRegressor, SCADRegressor
 from ._path import ElasticNetCV, LassoCV, enet_path, lasso_path
 
-__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegressor", "SCADRegressor",
-           "SparseLogisticRegression", "enet_path", "lasso_path"]
+__all__ = ["CEL0Regressor", "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegressor",
+           "SCADRegressor", "SparseLogisticRegression", "enet_path", "lasso_path"]

@@ -18,13 +18,16 @@ candidate itself, so the value returned is always attained; a candidate accepted
 rounding error outside its region can only raise it above the true minimum by that
 rounding error.
 
-The systems are assumed nonsingular (generic data with n > p); a singular one raises,
-rather than silently skipping a stationary set.
+A singular system (CEL0 makes the one-coordinate ones singular on its concave piece:
+the 1-D objective is linear there) has an affine set of solutions, or none; on that set
+the quadratic is constant, so one point of it inside the region (found by a linear
+program) stands for all of it.
 """
 
 import itertools
 
 import numpy as np
+from scipy.optimize import linprog
 
 
 def mcp_pieces(alpha, gamma):
@@ -59,6 +62,24 @@ def penalty_value(pieces, w):
                 out += 0.5 * c2 * wj * wj + c1 * wj + c0
                 break
     return out
+
+
+def _singular_candidate(H, r, signs, lo, hi, k, tol):
+    """A point of {v : H v = r} with lo <= signs * v[:k] <= hi (v[k:] free), or None."""
+    v0, *_ = np.linalg.lstsq(H, r, rcond=None)
+    if np.linalg.norm(H @ v0 - r) > 1e-9 * (1 + np.linalg.norm(r)):
+        return None  # inconsistent: no stationary point in this region
+    eig, vec = np.linalg.eigh(H)
+    N = vec[:, np.abs(eig) <= 1e-10 * np.abs(eig).max(initial=1.0)]
+    # signs * (v0 + N z) within [lo, hi] on the first k coordinates
+    D = signs[:, None] * N[:k]
+    base = signs * v0[:k]
+    slack = tol * (1 + np.abs(base))
+    A_ub = np.vstack([-D, D[np.isfinite(hi)]])
+    b_ub = np.concatenate([base - lo + slack, (hi - base + slack)[np.isfinite(hi)]])
+    res = linprog(np.zeros(N.shape[1]), A_ub=A_ub, b_ub=b_ub,
+                  bounds=[(None, None)] * N.shape[1], method="highs")
+    return v0 + N @ res.x if res.status == 0 else None
 
 
 def global_minimum(X, y, pieces, *, sample_weight=None, fit_intercept=False,
@@ -97,12 +118,22 @@ def global_minimum(X, y, pieces, *, sample_weight=None, fit_intercept=False,
             lo, hi, c2, c1 = (tab[:, :, c].T for c in range(4))  # (P, k) each
             H = np.repeat(Gs[None], len(pats), axis=0)
             H[:, np.arange(k), np.arange(k)] += c2
-            eig = np.linalg.eigvalsh(H)
-            if np.any(np.abs(eig).min(axis=1) <= 1e-10 * np.abs(eig).max(axis=1)):
-                raise RuntimeError(f"a singular system on support {supp}")
+            eig = np.abs(np.linalg.eigvalsh(H))
+            sing = eig.min(axis=1) <= 1e-10 * eig.max(axis=1)
             rhs = np.repeat(np.repeat(hs[None, None], len(pats), 0), len(signs), 1)
             rhs[:, :, :k] -= signs[None] * c1[:, None, :]  # (P, m, k [+1])
+            for q in np.flatnonzero(sing):  # stationary sets that are affine subspaces
+                for sg, r in zip(signs, rhs[q], strict=True):
+                    v = _singular_candidate(H[q], r, sg, lo[q], hi[q], k, tol)
+                    if v is not None:
+                        full = np.zeros(A.shape[1])
+                        full[idx] = v
+                        f = objective(full)
+                        if f < best:
+                            best, best_v = f, full
+            H[sing] = np.eye(len(idx))  # placeholders, rejected below
             sol = np.linalg.solve(H, rhs.transpose(0, 2, 1)).transpose(0, 2, 1)
+            sol[sing] = np.nan
             mag = signs[None] * sol[:, :, :k]
             scale = tol * (1 + np.abs(mag))
             ok = np.all((mag >= lo[:, None] - scale) & (mag <= hi[:, None] + scale)
