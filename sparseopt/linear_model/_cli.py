@@ -388,4 +388,33 @@ def demos():
                           f"{ours.score(X, y):.3f}",
                 "check": f"max |coef - liblinear| {diff:.1e}", "ok": diff < 1e-5}
 
-    return [Demo("Lasso", lasso), Demo("SparseLogisticRegression", logistic)]
+    def cel0():
+        import itertools
+
+        from sklearn.datasets import load_diabetes
+        from sklearn.preprocessing import StandardScaler
+
+        from . import CEL0Regressor
+
+        X, y = load_diabetes(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        n, p = X.shape
+        lam = 20.0  # the cost of a nonzero coefficient (the loss at w = 0 is ~2900)
+        model = CEL0Regressor(alpha=lam, tol=1e-12).fit(X, y)
+        loss = 0.5 * np.mean((y - model.predict(X)) ** 2)
+        ours = loss + lam * np.count_nonzero(model.coef_)  # l0 objective at our solution
+        best = np.inf  # the l0 global minimum: every support, with the intercept
+        for k in range(p + 1):
+            for S in itertools.combinations(range(p), k):
+                A = np.column_stack([X[:, list(S)], np.ones(n)])
+                r = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+                best = min(best, 0.5 * r @ r / n + lam * k)
+        diff = ours - best
+        return {"result": f"CEL0 diabetes (442x10), alpha={lam:g}: "
+                          f"{np.count_nonzero(model.coef_)} nonzeros, violation "
+                          f"{model.violation_:.0e}",
+                "check": f"l0 objective - exhaustive l0 minimum (1024 supports) {diff:.1e}",
+                "ok": abs(diff) <= 1e-9 * best}
+
+    return [Demo("Lasso", lasso), Demo("SparseLogisticRegression", logistic),
+            Demo("CEL0Regressor", cel0)]
