@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sparseopt.linear_model import Lasso, MCPRegressor, SCADRegressor
+from sparseopt.linear_model import CEL0Regressor, Lasso, MCPRegressor, SCADRegressor
 
 
 def _mcp_objective(X, y, coef, intercept, alpha, gamma, sw=None):
@@ -38,7 +38,7 @@ def test_mcp_reaches_an_objective_no_worse_than_skglm(rng, ratio):
     assert ours.violation_ <= 1e-10
 
 
-@pytest.mark.parametrize("Est", [MCPRegressor, SCADRegressor])
+@pytest.mark.parametrize("Est", [MCPRegressor, SCADRegressor, CEL0Regressor])
 def test_weights_equal_repeated_rows_and_positivity(rng, Est):
     X, y = _problem(rng, n=60, p=40)
     sw = rng.integers(0, 3, len(y)).astype(float)
@@ -65,10 +65,14 @@ def test_less_bias_than_the_lasso(rng):
     assert np.count_nonzero(mcp.coef_[5:]) == 0
 
 
-def test_warm_started_path(rng):
+@pytest.mark.parametrize("Est", [MCPRegressor, CEL0Regressor])
+def test_warm_started_path(rng, Est):
     X, y = _problem(rng, n=100, p=200)
     amax = np.abs(X.T @ (y - y.mean())).max() / len(y)
-    model = MCPRegressor(warm_start=True, tol=1e-8)
+    if Est is CEL0Regressor:  # w = 0 is stationary iff alpha >= max g_j^2 / (2 a_j^2)
+        Xc = X - X.mean(axis=0)
+        amax = np.max((Xc.T @ (y - y.mean()) / len(y)) ** 2 / (2 * np.mean(Xc**2, axis=0)))
+    model = Est(warm_start=True, tol=1e-8)
     nnz = []
     for alpha in amax * np.geomspace(1, 0.05, 8):
         model.set_params(alpha=alpha).fit(X, y)
