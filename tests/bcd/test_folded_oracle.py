@@ -16,7 +16,7 @@ import pytest
 from sparseopt.linear_model import MCPRegressor, SCADRegressor
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests run with --import-mode=importlib
-from _folded_oracle import global_minimum, mcp_pieces, penalty_value, scad_pieces
+from _folded_oracle import cel0_pieces, global_minimum, mcp_pieces, penalty_value, scad_pieces
 
 
 def _problem(seed, n=40, p=8):
@@ -68,3 +68,33 @@ def test_tiny_problems_reach_the_exact_global_minimum(name, gamma, p, ratio, fit
     assert np.array_equal(model.coef_ != 0, w_best != 0)
     if positive:
         assert model.coef_.min() >= 0
+
+
+@pytest.mark.parametrize("name", ["mcp", "scad", "cel0"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_support_solve_lands_on_the_stationary_point_of_its_region(name, fit_intercept):
+    # From a point near the global minimizer (same signs, same penalty pieces), the
+    # solve on fixed signs and pieces returns the minimizer itself.
+    from sparseopt.bcd import CEL0, MCP, SCAD
+    from sparseopt.bcd.solver import _folded_support_solve
+
+    X, y, rng = _problem(3, p=7)
+    n = len(y)
+    yc = y - y.mean() if fit_intercept else y
+    alpha = np.abs(X.T @ yc).max() / n / 5
+    lips = (X ** 2).sum(axis=0) / n
+    if name == "cel0":
+        alpha = alpha ** 2 / 2
+        curv = lips - (X.mean(axis=0) ** 2 if fit_intercept else 0.0)
+        pen, pieces = CEL0(alpha, curvatures=curv), [cel0_pieces(alpha, c) for c in curv]
+    else:
+        pen = MCP(alpha, 3.0) if name == "mcp" else SCAD(alpha, 3.7)
+        pieces = [(mcp_pieces if name == "mcp" else scad_pieces)(alpha, pen.gamma)] * 7
+    best, w_best, b_best = global_minimum(X, y, pieces, fit_intercept=fit_intercept)
+    assert np.count_nonzero(w_best) >= 2
+    w0 = w_best * (1 + 1e-4 * rng.standard_normal(7))
+    w, b = _folded_support_solve(X, y, None, float(n), w0, b_best + 1e-4, fit_intercept,
+                                 pen, lips)
+    np.testing.assert_allclose(w, w_best, atol=1e-10)
+    if fit_intercept:
+        assert abs(b - b_best) <= 1e-10
