@@ -578,7 +578,10 @@ class GreedyBCD:
         For least squares with an elastic-net-family penalty: once the support and its
         signs repeat between outer iterations, solve the linear system they define and
         move toward its solution (kept when the gap improves), when that is predicted
-        to cost less than an inner solve. Turn it off to study a selection rule alone.
+        to cost less than an inner solve. With MCP, SCAD or CEL0 the same is done once
+        the signs and the penalty's quadratic pieces repeat, when the region's
+        quadratic is convex (kept when the objective does not increase). Turn it off to
+        study a selection rule alone.
     tol : float, default=1e-6
         Target relative duality gap; for a nonconvex penalty (no duality gap), target
         largest optimality violation relative to the largest gradient entry at 0.
