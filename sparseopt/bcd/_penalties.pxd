@@ -64,3 +64,15 @@ cdef class L0Penalty(Penalty):
     cdef bint unit
     cdef const double[::1] lips      # the coordinate Lipschitz constants (see subdiff_dist)
     cdef bint have_lips
+
+
+cdef class CEL0Penalty(Penalty):
+    # g_j(w) = CEL0 with lam_j = alpha * omega_j and curvature c_j = lips[j]  (+ positivity)
+    cdef readonly double alpha
+    cdef readonly bint positive
+    cdef const double[::1] weights
+    cdef bint unit
+    cdef const double[::1] lips      # the curvatures c_j = a_j^2
+    cdef bint have_lips
+    cdef bint fixed                  # curvatures given at construction
+    cdef inline bint _params(self, Py_ssize_t j, double *a, double *g) noexcept nogil

@@ -181,6 +181,35 @@ cdef inline double _h(double x, double u, double step, double px) noexcept nogil
     return (x - u) * (x - u) / (2.0 * step) + px
 
 
+cdef inline double _mcp_p(double x, double a, double g) noexcept nogil:
+    # MCP p(x) = a x - x^2 / (2 g) for 0 <= x <= g a, g a^2 / 2 beyond
+    if x <= g * a:
+        return a * x - x * x / (2.0 * g)
+    return 0.5 * g * a * a
+
+
+cdef inline double _mcp_prox_abs(double u, double step, double a, double g) noexcept nogil:
+    # argmin_{x >= 0} (x - u)^2 / (2 step) + p(x) for MCP (slope a at 0, concavity g),
+    # exactly for any step: the best of the pieces' minimizers and the breakpoint.
+    cdef double t = g * a, best = 0.0, fbest = _h(0.0, u, step, 0.0)
+    cdef double x, fx, c = 1.0 - step / g
+    # piece [0, g a]: stationary point (u - step a) / (1 - step / g) when it is convex
+    if c > 0.0:
+        x = fmin(fmax((u - step * a) / c, 0.0), t)
+        fx = _h(x, u, step, _mcp_p(x, a, g))
+        if fx < fbest:
+            best, fbest = x, fx
+    x = t  # the breakpoint (the piece may be concave: its minimum is at an end)
+    fx = _h(x, u, step, _mcp_p(x, a, g))
+    if fx < fbest:
+        best, fbest = x, fx
+    if u > t:  # piece (g a, inf): p is constant, minimizer u
+        fx = _h(u, u, step, _mcp_p(u, a, g))
+        if fx < fbest:
+            best, fbest = u, fx
+    return best
+
+
 cdef class _Folded(Penalty):
     """Folded-concave penalties omega_j p(|w_j|) with p(0) = 0, p'(0+) = alpha.
 
@@ -252,23 +281,7 @@ cdef class MCPenalty(_Folded):
         return fmax(a - x / self.gamma, 0.0)
 
     cdef double _prox_abs(self, double u, double step, double a) noexcept nogil:
-        cdef double g = self.gamma, t = g * a, best = 0.0, fbest = _h(0.0, u, step, 0.0)
-        cdef double x, fx, c = 1.0 - step / g
-        # piece [0, gamma a]: stationary point (u - step a) / (1 - step / gamma)
-        if c > 0.0:
-            x = fmin(fmax((u - step * a) / c, 0.0), t)
-            fx = _h(x, u, step, self._p(x, a))
-            if fx < fbest:
-                best, fbest = x, fx
-        x = t  # the breakpoint (the piece may be concave: its minimum is at an end)
-        fx = _h(x, u, step, self._p(x, a))
-        if fx < fbest:
-            best, fbest = x, fx
-        if u > t:  # piece (gamma a, inf): p is constant, minimizer u
-            fx = _h(u, u, step, self._p(u, a))
-            if fx < fbest:
-                best, fbest = u, fx
-        return best
+        return _mcp_prox_abs(u, step, a, self.gamma)
 
 
 cdef class SCADPenalty(_Folded):
@@ -364,6 +377,78 @@ cdef class L0Penalty(Penalty):
         a = self.alpha * (1.0 if self.unit else self.weights[j])
         g = -grad if self.positive else fabs(grad)
         return fmax(0.0, g - sqrt(2.0 * a * self.lips[j]))
+
+    cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil:
+        return self.alpha * (1.0 if self.unit else self.weights[j]) > 0.0
+
+
+cdef class CEL0Penalty(Penalty):
+    """The continuous exact l0 penalty (Soubies, Blanc-Feraud & Aubert, 2015):
+    phi_j(x) = lam_j - (c_j / 2) (|x| - sqrt(2 lam_j / c_j))^2 for |x| <= sqrt(2 lam_j / c_j),
+    lam_j beyond, with lam_j = alpha omega_j and c_j = a_j^2 the curvature of the datafit
+    along coordinate j (||x_j||^2 / n for least squares).
+
+    It is MCP with slope sqrt(2 lam_j c_j) at 0 and concavity 1 / c_j, per coordinate:
+    value, prox and optimality violation are MCP's with those parameters. The curvatures
+    are given at construction or, when not, by the solver (py_set_lipschitz).
+    """
+
+    def __init__(self, double alpha, weights=None, bint positive=False, curvatures=None):
+        self.convex = False
+        self.alpha = alpha
+        self.positive = positive
+        self.unit = weights is None
+        self.weights = np.ones(1) if weights is None else weights
+        self.fixed = curvatures is not None
+        if self.fixed:
+            self.lips = curvatures
+            self.have_lips = True
+
+    def py_set_lipschitz(self, const double[::1] lips):
+        """The solver's coordinate Lipschitz constants: the curvatures c_j, unless they
+        were given at construction."""
+        if not self.fixed:
+            self.lips = lips
+            self.have_lips = True
+
+    cdef inline bint _params(self, Py_ssize_t j, double *a, double *g) noexcept nogil:
+        # MCP parameters of coordinate j; False when phi_j = 0 (no curvature, or lam = 0)
+        cdef double lam = self.alpha * (1.0 if self.unit else self.weights[j]), c
+        if not self.have_lips or lam <= 0.0:
+            return False
+        c = self.lips[j]
+        if c <= 0.0:
+            return False
+        a[0] = sqrt(2.0 * lam * c)
+        g[0] = 1.0 / c
+        return True
+
+    cdef double value_j(self, double w, Py_ssize_t j) noexcept nogil:
+        cdef double a, g
+        if not self._params(j, &a, &g):
+            return 0.0
+        return _mcp_p(fabs(w), a, g)
+
+    cdef double prox(self, double v, double step, Py_ssize_t j) noexcept nogil:
+        cdef double a, g, x
+        if step <= 0.0 or (self.positive and v <= 0.0):
+            return fmax(v, 0.0) if self.positive else v
+        if not self._params(j, &a, &g):
+            return v
+        x = _mcp_prox_abs(fabs(v), step, a, g)
+        return x if v >= 0.0 else -x
+
+    cdef double subdiff_dist(self, double w, double grad, Py_ssize_t j) noexcept nogil:
+        cdef double a = 0.0, g = 1.0
+        if not self._params(j, &a, &g):
+            a = 0.0
+        if w > 0.0:
+            return fabs(grad + fmax(a - w / g, 0.0))
+        if w < 0.0:
+            return fabs(grad - fmax(a + w / g, 0.0))
+        if self.positive:
+            return fmax(0.0, -grad - a)
+        return fmax(0.0, fabs(grad) - a)
 
     cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil:
         return self.alpha * (1.0 if self.unit else self.weights[j]) > 0.0

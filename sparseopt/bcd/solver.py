@@ -363,6 +363,106 @@ def _support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, bounds):
     return out, b
 
 
+def _folded_pieces(penalty, x, supp, lips):
+    """For a folded-concave penalty (MCP, SCAD, CEL0) at magnitudes x > 0 of the support
+    supp: the quadratic piece each coordinate is on, ``p(x) = c2 x^2 / 2 + c1 x + const``
+    on ``lo <= x <= hi``, as arrays ``(piece, c2, c1, lo, hi)``; None for other penalties."""
+    from .penalties import CEL0, MCP, SCAD
+
+    omega = np.ones(supp.size) if penalty.weights is None else penalty.weights[supp]
+    a = penalty.alpha * omega
+    zero, inf = np.zeros(supp.size), np.full(supp.size, np.inf)
+    if isinstance(penalty, (MCP, CEL0)):
+        if isinstance(penalty, MCP):
+            g = np.full(supp.size, penalty.gamma)
+        else:  # CEL0 is MCP with slope sqrt(2 lam c) and concavity 1 / c
+            c = (lips if penalty.curvatures is None else penalty.curvatures)[supp]
+            c = np.where(c > 0, c, np.inf)  # no curvature: phi = 0, the flat piece
+            a, g = np.sqrt(2 * a * c), 1.0 / c
+        t = g * a
+        conc = x < t
+        return (conc.astype(np.int8), np.where(conc, -1.0 / g, 0.0), np.where(conc, a, 0.0),
+                np.where(conc, zero, t), np.where(conc, t, inf))
+    if isinstance(penalty, SCAD):
+        g = penalty.gamma
+        piece = np.where(x <= a, 0, np.where(x <= g * a, 1, 2)).astype(np.int8)
+        c2 = np.where(piece == 1, -1.0 / (g - 1), 0.0)
+        c1 = np.choose(piece, [a, g * a / (g - 1), zero])
+        lo = np.choose(piece, [zero, a, g * a])
+        hi = np.choose(piece, [a, g * a, inf])
+        return piece, c2, c1, lo, hi
+    return None
+
+
+def _folded_support_solve(Xv, y, sw, S, w, b_cur, fit_intercept, penalty, lips):
+    """The support solve of a folded-concave penalty: with the signs and the penalty's
+    quadratic pieces fixed, least squares plus the penalty is a quadratic, whose
+    stationary point solves (G_SS + diag(c2)) w_S = X_S^T s y / S - c1 sign (with the
+    intercept's row and column). When that matrix is positive definite the quadratic is
+    convex: moving toward its minimizer decreases the objective until a coefficient
+    leaves its piece (or reaches 0), where the move stops. Returns the point reached, or
+    None (other penalties, an indefinite matrix, nothing to gain)."""
+    supp = np.flatnonzero(w)
+    n = Xv.shape[0]
+    k = supp.size
+    if k == 0 or k + fit_intercept > min(n, _GRAM_MAX):
+        return None
+    sign = np.sign(w[supp])
+    x = np.abs(w[supp])
+    pieces = _folded_pieces(penalty, x, supp, lips)
+    if pieces is None:
+        return None
+    _, c2, c1, lo, hi = pieces
+    s = np.ones(n) if sw is None else sw
+    Xs = Xv[:, supp]
+    if sp.issparse(Xs):
+        Xws = sp.csc_array(Xs.multiply(np.sqrt(s)[:, None])) if sw is not None else Xs
+        A = (Xws.T @ Xws).toarray()
+        rhs = Xs.T @ (s * y)
+        if fit_intercept:
+            col = Xs.T @ s
+            A = np.block([[A, col[:, None]], [col[None, :], np.array([[s.sum()]])]])
+            rhs = np.append(rhs, s @ y)
+    else:
+        if fit_intercept:
+            Xs = np.column_stack([Xs, np.ones(n)])
+        Xw = Xs * np.sqrt(s)[:, None] if sw is not None else Xs
+        A = Xw.T @ Xw
+        rhs = Xs.T @ (s * y)
+    A /= S
+    rhs /= S
+    A[np.arange(k), np.arange(k)] += c2
+    rhs[:k] -= c1 * sign
+    try:
+        L = np.linalg.cholesky(A)  # positive definite: the piece's quadratic is convex
+    except np.linalg.LinAlgError:
+        return None
+    sol = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
+    if not np.all(np.isfinite(sol)):
+        return None
+    # the magnitudes move from x toward sign * sol; stop where the first leaves [lo, hi]
+    dm = sign * sol[:k] - x
+    safe = np.where(dm != 0, dm, 1.0)
+    limit = np.where(dm < 0, (lo - x) / safe, np.where(dm > 0, (hi - x) / safe, np.inf))
+    step = min(1.0, float(np.maximum(limit, 0.0).min(initial=np.inf)))
+    if step <= 0.0:
+        return None
+    new = x + step * dm
+    new[new <= 1e-12 * (1 + x)] = 0.0
+    out = np.zeros_like(w)
+    out[supp] = sign * new
+    b = float(b_cur + step * (sol[-1] - b_cur)) if fit_intercept else 0.0
+    return out, b
+
+
+def _region_key(penalty, w, lips):
+    """The signs of w and the penalty piece of each nonzero: the region where the
+    objective is one quadratic."""
+    supp = np.flatnonzero(w)
+    piece = _folded_pieces(penalty, np.abs(w[supp]), supp, lips)[0]
+    return np.sign(w).tobytes() + piece.tobytes()
+
+
 def _support_solve_pays(Xv, w, ws_size, last_epochs):
     """Whether the support solve is predicted to cost less than the last inner solve:
     forming and factoring the system (level-3 BLAS, counted at a quarter of its flops)
@@ -482,7 +582,10 @@ class GreedyBCD:
         For least squares with an elastic-net-family penalty: once the support and its
         signs repeat between outer iterations, solve the linear system they define and
         move toward its solution (kept when the gap improves), when that is predicted
-        to cost less than an inner solve. Turn it off to study a selection rule alone.
+        to cost less than an inner solve. With MCP, SCAD or CEL0 the same is done once
+        the signs and the penalty's quadratic pieces repeat, when the region's
+        quadratic is convex (kept when the objective does not increase). Turn it off to
+        study a selection rule alone.
     tol : float, default=1e-6
         Target relative duality gap; for a nonconvex penalty (no duality gap), target
         largest optimality violation relative to the largest gradient entry at 0.
@@ -697,6 +800,13 @@ class GreedyBCD:
                          and n_out == 1
                          and hasattr(self.penalty, "_zero_interval") and p > 0)
         prev_signs, tried_key, n_support_solves = None, None, 0
+        # least squares with MCP, SCAD or CEL0: the solve on fixed signs and pieces
+        folded_solve = (self.support_solve and isinstance(self.datafit, Quadratic)
+                        and n_out == 1 and not convex and p > 0
+                        and _folded_pieces(self.penalty, np.ones(1), np.zeros(1, int),
+                                           np.ones(1)) is not None)
+        lips = df.py_lipschitz() if folded_solve else None
+        prev_key = None
         sign_history = []  # the sign pattern at each outer iteration
         ws_size = min(self.ws_start, p)
         gap = rel = crit = max_viol = np.inf
@@ -738,6 +848,32 @@ class GreedyBCD:
                         w[:], b[0] = w_old, b_old
                         df.set_coef(w, b[0])
                     signs = np.sign(w)
+            elif (folded_solve and not convex and prev_key is not None
+                  and max_viol > self.tol * g0 and tried_key != prev_key
+                  and prev_key == _region_key(self.penalty, w, lips)
+                  and _support_solve_pays(Xv, w, ws_size, last_epochs)):
+                # the nonconvex counterpart: same signs and same penalty pieces twice
+                tried_key = prev_key
+                cand = _folded_support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept,
+                                             self.penalty, lips)
+                if cand is not None:
+                    w_old, b_old = w.copy(), b[0]
+                    w[:], b[0] = cand
+                    df.set_coef(w, b[0])
+                    if fit_intercept:
+                        polish_intercept(df, b)
+                    terms = _gap_terms(df, pen, design, w, unpen, n_threads, bounds, Xg,
+                                       screen)
+                    if terms[0] <= primal:  # a descent step (the piece is convex)
+                        primal, dual, extra, grad, viol, t_dual = terms
+                        max_viol = float(viol.max(initial=0.0))
+                        n_support_solves += 1
+                    else:
+                        w[:], b[0] = w_old, b_old
+                        df.set_coef(w, b[0])
+                    signs = np.sign(w)
+            if folded_solve:
+                prev_key = _region_key(self.penalty, w, lips)
             prev_signs = signs
             rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
                    "time": time.perf_counter() - t_start,

@@ -37,7 +37,7 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     def _l1_ratio(self):
         raise NotImplementedError
 
-    def _make_penalty(self):
+    def _make_penalty(self, X=None, sample_weight=None):
         return _ENetPenalty(alpha=float(self.alpha), l1_ratio=float(self._l1_ratio()),
                             positive=self.positive)
 
@@ -83,7 +83,7 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
         coef_init, intercept_init = None, 0.0
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
             coef_init, intercept_init = self.coef_, float(self.intercept_)
-        penalty = self._make_penalty()
+        penalty = self._make_penalty(X, sample_weight)
         solver = GreedyBCD(Quadratic(), penalty, selection=self.selection, tol=self.tol,
                            max_iter=self.max_iter, random_state=self.random_state,
                            n_threads=self.n_threads)

@@ -1,4 +1,4 @@
-"""Sparse (L1 / elastic-net) logistic regression, binary and multinomial, on the BCD engine."""
+"""Sparse (L1, elastic-net, MCP, SCAD) logistic regression, binary and multinomial, on BCD."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..bcd import MCP, SCAD, GreedyBCD, Logistic, Multinomial
 from ..bcd import ElasticNet as _ENetPenalty
-from ..bcd import GreedyBCD, Logistic, Multinomial
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval, StrOptions, _fit_context
 from ._base import _check_predict_input
@@ -21,7 +21,8 @@ __all__ = ["SparseLogisticRegression"]
 
 
 class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
-    r"""Logistic regression with an L1 or elastic-net penalty, binary or multinomial.
+    r"""Logistic regression with an L1, elastic-net, MCP or SCAD penalty, binary or
+    multinomial (L1 and elastic net).
 
     For two classes it minimizes, as :class:`sklearn.linear_model.LogisticRegression`
     does,
@@ -42,18 +43,27 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
     duality gap of the equivalent problem
     :math:`\frac{1}{S}\sum_i s_i \ell_i + \frac{1}{CS}(\ldots)`, :math:`S = \sum_i s_i`.
 
+    With ``penalty="mcp"`` or ``"scad"`` (two classes) it minimizes
+    :math:`\frac{1}{S}\sum_i s_i \ell_i + \sum_j p(|w_j|)`, with the penalty ``p`` of
+    :class:`MCPRegressor` (:class:`SCADRegressor`) at :math:`\alpha = 1 / (CS)` and
+    concavity ``gamma``: a nonconvex problem, solved to a stationary point and stopped on
+    the largest violation of the first-order optimality conditions (``violation_``).
+
     Parameters
     ----------
-    penalty : {"l1", "elasticnet"}, default="l1"
-        The penalty.
+    penalty : {"l1", "elasticnet", "mcp", "scad"}, default="l1"
+        The penalty ("mcp" and "scad": two classes only).
     C : float, default=1.0
         Inverse regularization strength (> 0).
     l1_ratio : float, optional
         :math:`\rho` in [0, 1], required with ``penalty="elasticnet"``.
+    gamma : float, optional
+        Concavity of "mcp" (> 1, default 3) or "scad" (> 2, default 3.7).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept.
     tol : float, default=1e-4
-        Target relative duality gap.
+        Target relative duality gap; for "mcp" and "scad", target largest optimality
+        violation relative to the largest gradient entry at ``coef = 0``.
     max_iter : int, default=1000
         Maximum outer iterations.
     warm_start : bool, default=False
@@ -73,7 +83,10 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         Intercepts (centred to sum to zero in the multinomial case, which leaves the
         probabilities unchanged).
     dual_gap_ : float
-        Relative duality gap at the solution.
+        Relative duality gap at the solution (NaN for "mcp" and "scad").
+    violation_ : float
+        For "mcp" and "scad": the largest optimality violation at the solution, relative
+        to the gradient at 0 (the stopping criterion); NaN otherwise.
     n_iter_ : ndarray of shape (1,)
         Outer iterations run.
     n_features_in_ : int
@@ -98,9 +111,10 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "penalty": [StrOptions({"l1", "elasticnet"})],
+        "penalty": [StrOptions({"l1", "elasticnet", "mcp", "scad"})],
         "C": [Interval(Real, 0, None, closed="neither")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "gamma": [Interval(Real, 1, None, closed="neither"), None],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -108,11 +122,12 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         "n_threads": [None, Interval(Integral, -1, None, closed="left")],
     }
 
-    def __init__(self, penalty="l1", *, C=1.0, l1_ratio=None, fit_intercept=True, tol=1e-4,
-                 max_iter=1000, warm_start=False, n_threads=None):
+    def __init__(self, penalty="l1", *, C=1.0, l1_ratio=None, gamma=None, fit_intercept=True,
+                 tol=1e-4, max_iter=1000, warm_start=False, n_threads=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
@@ -151,15 +166,24 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
         S = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
-        rho = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
+        rho = 1.0 if self.penalty != "elasticnet" else float(self.l1_ratio)
+        folded = self.penalty in ("mcp", "scad")
         if len(self.classes_) > 2:
+            if folded:
+                raise ValueError(f"penalty={self.penalty!r} supports two classes only, got "
+                                 f"{len(self.classes_)}: use 'l1' or 'elasticnet'")
             return self._fit_multinomial(X, y, sample_weight, S, rho)
         y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
         coef_init, intercept_init = None, 0.0
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, X.shape[1]):
             coef_init, intercept_init = self.coef_.ravel(), float(self.intercept_[0])
-        solver = GreedyBCD(Logistic(), _ENetPenalty(alpha=1.0 / (self.C * S), l1_ratio=rho),
-                           tol=self.tol, max_iter=self.max_iter, n_threads=self.n_threads)
+        if folded:  # gamma is checked by the penalty (> 1 for MCP, > 2 for SCAD)
+            cls, default = (MCP, 3.0) if self.penalty == "mcp" else (SCAD, 3.7)
+            pen = cls(1.0 / (self.C * S), default if self.gamma is None else float(self.gamma))
+        else:
+            pen = _ENetPenalty(alpha=1.0 / (self.C * S), l1_ratio=rho)
+        solver = GreedyBCD(Logistic(), pen, tol=self.tol, max_iter=self.max_iter,
+                           n_threads=self.n_threads)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = solver.solve(X.tocsc() if sp.issparse(X) else X, y_pm,
@@ -170,6 +194,7 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         self.intercept_ = np.array([res.intercept if self.fit_intercept else 0.0],
                                    dtype=X.dtype)
         self.dual_gap_ = res.rel_gap
+        self.violation_ = res.rel_violation
         self.n_iter_ = np.array([res.n_iter])
         return self
 
@@ -206,14 +231,18 @@ class SparseLogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = np.ascontiguousarray(W[:p].T).astype(X.dtype, copy=False)
         self.intercept_ = b.astype(X.dtype, copy=False)
         self.dual_gap_ = res.rel_gap
+        self.violation_ = res.rel_violation
         self.n_iter_ = np.array([res.n_iter])
         return self
 
     def _warn(self, res):
         if not res.converged:
+            what, value = "relative duality gap", res.rel_gap
+            if self.penalty in ("mcp", "scad"):
+                what, value = "relative optimality violation", res.rel_violation
             warnings.warn(
-                f"SparseLogisticRegression did not converge: relative duality gap "
-                f"{res.rel_gap:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
+                f"SparseLogisticRegression did not converge: {what} "
+                f"{value:.3e} > tol {self.tol:.1e} after {res.n_iter} iterations. "
                 f"Increase max_iter, loosen tol, or scale the features.",
                 ConvergenceWarning, stacklevel=3)
 

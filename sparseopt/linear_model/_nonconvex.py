@@ -1,24 +1,25 @@
-"""MCPRegressor and SCADRegressor: least squares with folded-concave penalties."""
+"""MCPRegressor, SCADRegressor and CEL0Regressor: least squares with folded-concave
+penalties."""
 
 from __future__ import annotations
 
 import warnings
 from numbers import Real
 
-from ..bcd import MCP, SCAD
+import numpy as np
+import scipy.sparse as sp
+
+from ..bcd import CEL0, MCP, SCAD
 from ..exceptions import ConvergenceWarning
 from ..utils._param_validation import Interval
 from ._coordinate_descent import _BaseElasticNet
 
-__all__ = ["MCPRegressor", "SCADRegressor"]
+__all__ = ["CEL0Regressor", "MCPRegressor", "SCADRegressor"]
 
 _DOC_SHARED = """
     Parameters
     ----------
-    alpha : float, default=1.0
-        Penalty strength (>= 0): the penalty's slope at 0, as the Lasso's alpha.
-    gamma : float, default={gamma}
-        Concavity ({gamma_rule}).
+{head}
     fit_intercept : bool, default=True
         Fit an unpenalized intercept.
     max_iter : int, default=1000
@@ -56,6 +57,11 @@ _DOC_SHARED = """
         Names of the features, when X has string column names.
 """
 
+_GAMMA_HEAD = """    alpha : float, default=1.0
+        Penalty strength (>= 0): the penalty's slope at 0, as the Lasso's alpha.
+    gamma : float, default={gamma}
+        Concavity ({gamma_rule})."""
+
 
 class _BaseFolded(_BaseElasticNet):
     _penalty_cls: type
@@ -75,7 +81,7 @@ class _BaseFolded(_BaseElasticNet):
         self.random_state = random_state
         self.n_threads = n_threads
 
-    def _make_penalty(self):
+    def _make_penalty(self, X=None, sample_weight=None):
         return self._penalty_cls(float(self.alpha), float(self.gamma),
                                  positive=self.positive)
 
@@ -104,8 +110,8 @@ class MCPRegressor(_BaseFolded):
     a nonconvex penalty that selects like the Lasso near 0 but does not shrink large
     coefficients. The solver (working sets, coordinate descent with exact 1-D proximal
     steps) stops at a stationary point.
-    """ + _DOC_SHARED.format(gamma="3.0", gamma_rule="> 1; the penalty is flat beyond "
-                                                    "gamma * alpha") + r"""
+    """ + _DOC_SHARED.format(head=_GAMMA_HEAD.format(
+        gamma="3.0", gamma_rule="> 1; the penalty is flat beyond gamma * alpha")) + r"""
     See Also
     --------
     SCADRegressor : The SCAD penalty.
@@ -143,7 +149,8 @@ class SCADRegressor(_BaseFolded):
     :math:`\sum_j p(|w_j|)` with :math:`p(x) = \alpha x` for :math:`x \le \alpha`,
     :math:`(2\gamma\alpha x - x^2 - \alpha^2) / (2(\gamma - 1))` up to
     :math:`\gamma\alpha`, and :math:`\alpha^2(\gamma + 1)/2` beyond.
-    """ + _DOC_SHARED.format(gamma="3.7", gamma_rule="> 2; 3.7 is Fan and Li's choice") + r"""
+    """ + _DOC_SHARED.format(head=_GAMMA_HEAD.format(
+        gamma="3.7", gamma_rule="> 2; 3.7 is Fan and Li's choice")) + r"""
     See Also
     --------
     MCPRegressor : The minimax concave penalty.
@@ -178,3 +185,87 @@ class SCADRegressor(_BaseFolded):
                          max_iter=max_iter, tol=tol, warm_start=warm_start,
                          positive=positive, selection=selection,
                          random_state=random_state, n_threads=n_threads)
+
+
+class CEL0Regressor(_BaseFolded):
+    __doc__ = r"""Linear regression with the continuous exact :math:`\ell_0` penalty (CEL0),
+    by greedy block coordinate descent.
+
+    Minimizes
+
+    .. math::
+
+        \frac{1}{2 S} \sum_i s_i (y_i - x_i^\top w - b)^2 + \sum_j \phi_j(w_j),
+        \qquad \phi_j(x) = \begin{cases}
+        \alpha - \frac{a_j^2}{2} \big(|x| - \sqrt{2\alpha} / a_j\big)^2
+        & |x| \le \sqrt{2\alpha} / a_j \\ \alpha & \text{beyond} \end{cases}
+
+    with :math:`a_j^2` the squared norm of column j over :math:`S` (of the centered
+    column when the intercept is fitted): the CEL0 relaxation of the :math:`\ell_0`
+    problem :math:`\frac{1}{2S}\sum_i s_i (y_i - x_i^\top w - b)^2 + \alpha\|w\|_0`.
+    Both problems have the same global minimizers, and every local minimizer of this
+    one is a local minimizer of the :math:`\ell_0` problem; unlike it, this objective is
+    continuous. The solver stops at a stationary point, as :class:`MCPRegressor`.
+    """ + _DOC_SHARED.format(head="""    alpha : float, default=1.0
+        The cost of a nonzero coefficient, :math:`\\alpha` above (>= 0).""") + r"""
+    See Also
+    --------
+    MCPRegressor : CEL0 is MCP with per-feature parameters set by the design.
+    sparseopt.bcd.CEL0 : The penalty, for other datafits.
+    sparseopt.bcd.L0 : The :math:`\ell_0` penalty itself (hard thresholding).
+
+    References
+    ----------
+    .. [1] E. Soubies, L. Blanc-Feraud, G. Aubert, "A continuous exact l0 penalty
+       (CEL0) for least squares regularized problem", SIAM Journal on Imaging Sciences
+       8(3), 2015.
+    .. [2] E. Soubies, "Beyond l1 sparse coding in V1", PLoS Computational Biology, 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.linear_model import CEL0Regressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 20))
+    >>> y = 3 * X[:, 4] + 0.01 * rng.standard_normal(100)
+    >>> model = CEL0Regressor(alpha=0.1).fit(X, y)
+    >>> np.flatnonzero(model.coef_), round(float(model.coef_[4]), 2)
+    (array([4]), 3.0)
+    """
+
+    _parameter_constraints: dict = dict(_BaseElasticNet._common_constraints)
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, tol=1e-4,
+                 warm_start=False, positive=False, selection="cyclic", random_state=None,
+                 n_threads=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.selection = selection
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _make_penalty(self, X=None, sample_weight=None):
+        curv = None  # the solver's coordinate curvatures ||x_j||_s^2 / S
+        if self.fit_intercept and X is not None:
+            curv = _centered_curvatures(X, sample_weight)
+        return CEL0(float(self.alpha), positive=self.positive, curvatures=curv)
+
+
+def _centered_curvatures(X, sample_weight):
+    """||x_j - xbar_j||_s^2 / S, xbar_j the weighted mean (without densifying X)."""
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    S = s.sum()
+    if sp.issparse(X):
+        X = sp.csc_array(X, dtype=np.float64)
+        mean = (X.T @ s) / S
+        sq = (X.multiply(X)).T @ s / S
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        mean = X.T @ s / S
+        sq = (X * X).T @ s / S
+    return np.maximum(np.asarray(sq).ravel() - np.asarray(mean).ravel() ** 2, 0.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sparseopt.linear_model import Lasso, MCPRegressor, SCADRegressor
+from sparseopt.linear_model import CEL0Regressor, Lasso, MCPRegressor, SCADRegressor
 
 
 def _mcp_objective(X, y, coef, intercept, alpha, gamma, sw=None):
@@ -38,7 +38,7 @@ def test_mcp_reaches_an_objective_no_worse_than_skglm(rng, ratio):
     assert ours.violation_ <= 1e-10
 
 
-@pytest.mark.parametrize("Est", [MCPRegressor, SCADRegressor])
+@pytest.mark.parametrize("Est", [MCPRegressor, SCADRegressor, CEL0Regressor])
 def test_weights_equal_repeated_rows_and_positivity(rng, Est):
     X, y = _problem(rng, n=60, p=40)
     sw = rng.integers(0, 3, len(y)).astype(float)
@@ -65,10 +65,14 @@ def test_less_bias_than_the_lasso(rng):
     assert np.count_nonzero(mcp.coef_[5:]) == 0
 
 
-def test_warm_started_path(rng):
+@pytest.mark.parametrize("Est", [MCPRegressor, CEL0Regressor])
+def test_warm_started_path(rng, Est):
     X, y = _problem(rng, n=100, p=200)
     amax = np.abs(X.T @ (y - y.mean())).max() / len(y)
-    model = MCPRegressor(warm_start=True, tol=1e-8)
+    if Est is CEL0Regressor:  # w = 0 is stationary iff alpha >= max g_j^2 / (2 a_j^2)
+        Xc = X - X.mean(axis=0)
+        amax = np.max((Xc.T @ (y - y.mean()) / len(y)) ** 2 / (2 * np.mean(Xc**2, axis=0)))
+    model = Est(warm_start=True, tol=1e-8)
     nnz = []
     for alpha in amax * np.geomspace(1, 0.05, 8):
         model.set_params(alpha=alpha).fit(X, y)
@@ -81,3 +85,50 @@ def test_warm_started_path(rng):
 def test_bad_gamma(Est, gamma):
     with pytest.raises(ValueError, match="gamma"):
         Est(alpha=0.1, gamma=gamma).fit(np.eye(3), np.ones(3))
+
+
+@pytest.mark.parametrize("penalty, gamma", [("mcp", None), ("scad", 3.0)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_logistic_folded_penalty_is_stationary(rng, penalty, gamma, weighted):
+    from sparseopt.linear_model import SparseLogisticRegression
+
+    n, p = 300, 40
+    X = rng.standard_normal((n, p))
+    z = X[:, :4] @ np.array([2.0, -1.5, 1.0, 0.5]) + 0.3
+    y = (z + 1.5 * rng.standard_normal(n) > 0).astype(int)  # noisy: not separable
+    sw = rng.uniform(0.3, 2.0, n) if weighted else None
+    C = 0.05
+    clf = SparseLogisticRegression(penalty=penalty, gamma=gamma, C=C, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    assert clf.violation_ <= 1e-10 and np.isnan(clf.dual_gap_)
+    # the first-order conditions, recomputed
+    s = np.ones(n) if sw is None else sw
+    ypm = np.where(y == 1, 1.0, -1.0)
+    m = X @ clf.coef_.ravel() + clf.intercept_[0]
+    r = -s * ypm / (1 + np.exp(ypm * m))
+    g = X.T @ r / s.sum()
+    alpha = 1 / (C * s.sum())
+    g_mcp = 3.0 if gamma is None else gamma
+    w = clf.coef_.ravel()
+    nz = w != 0
+    x = np.abs(w[nz])
+    if penalty == "mcp":
+        dp = np.maximum(alpha - x / g_mcp, 0.0)
+    else:
+        dp = np.where(x <= alpha, alpha, np.maximum(g_mcp * alpha - x, 0.0) / (g_mcp - 1))
+    np.testing.assert_allclose(g[nz], -np.sign(w[nz]) * dp, atol=1e-8)
+    assert np.all(np.abs(g[~nz]) <= alpha + 1e-8)
+    assert abs(r.sum()) / s.sum() <= 1e-8  # the intercept
+    assert 0 < np.count_nonzero(w) < p
+
+
+def test_logistic_folded_penalty_bad_input():
+    from sparseopt.linear_model import SparseLogisticRegression
+
+    X, y = np.eye(6), np.array([0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match="gamma"):
+        SparseLogisticRegression(penalty="scad", gamma=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="gamma"):
+        SparseLogisticRegression(penalty="mcp", gamma=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="two classes"):
+        SparseLogisticRegression(penalty="mcp").fit(X, np.arange(6) % 3)
