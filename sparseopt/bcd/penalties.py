@@ -226,8 +226,10 @@ class _FoldedConcave(Penalty):
 
 class MCP(_FoldedConcave):
     r"""Minimax concave penalty (Zhang, 2010), nonconvex:
-    :math:`\sum_j \omega_j p(|w_j|)` with :math:`p(x) = \alpha x - x^2/(2\gamma)` for
-    :math:`x \le \gamma\alpha` and :math:`\gamma\alpha^2/2` beyond.
+    :math:`\sum_j p_{\alpha\omega_j}(|w_j|)` with :math:`p_a(x) = a x - x^2/(2\gamma)` for
+    :math:`x \le \gamma a` and :math:`\gamma a^2/2` beyond: a weight scales the level
+    :math:`\alpha` of its feature (slope :math:`\alpha\omega_j` at 0, flat beyond
+    :math:`\gamma\alpha\omega_j`), not the penalty's value.
 
     Large coefficients are not shrunk (the bias of the Lasso disappears); as
     :math:`\gamma \to \infty` it tends to the L1 penalty.
@@ -266,7 +268,8 @@ class SCAD(_FoldedConcave):
     gamma : float, default=3.7
         Concavity (> 2; 3.7 is Fan and Li's choice).
     weights : array-like of shape (n_features,), optional
-        Non-negative per-feature weights.
+        Non-negative per-feature weights :math:`\omega_j`: feature j is penalized with
+        :math:`\alpha` replaced by :math:`\alpha\omega_j`, as for :class:`MCP`.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
 

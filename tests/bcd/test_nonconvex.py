@@ -186,3 +186,18 @@ def test_l0_prox_is_hard_thresholding():
     assert pen.py_prox(0.9, 1.0, 0) == 0.0
     assert pen.py_prox(-1.1, 1.0, 0) == -1.1
     assert L0(0.5, positive=True)._make(1).py_prox(-1.1, 1.0, 0) == 0.0
+
+
+def test_folded_weights_scale_the_level_not_the_value():
+    # the documented convention: feature j is penalized with alpha * omega_j
+    from sparseopt.bcd import MCP, SCAD
+
+    w = np.array([0.3, 100.0, 0.0])
+    omega = np.array([2.0, 2.0, 5.0])
+    for pen, value in ((MCP(1.0, 3.0, weights=omega), lambda a, x: np.where(
+            x <= 3.0 * a, a * x - x * x / 6.0, 1.5 * a * a)),
+                       (SCAD(1.0, 3.7, weights=omega), lambda a, x: np.where(
+            x <= a, a * x, np.where(x <= 3.7 * a, (7.4 * a * x - x * x - a * a) / 5.4,
+                                    a * a * 4.7 / 2)))):
+        got = pen._make(3).py_value(w)
+        assert np.isclose(got, value(omega, np.abs(w)).sum(), rtol=1e-12)
