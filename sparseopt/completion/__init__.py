@@ -5,4 +5,5 @@ from ._altmin import MatrixCompletion, MatrixCompletionImputer
 from ._seminmf import SemiNMF
 from ._softimpute import SoftImputeImputer, soft_impute
 
-__all__ = ["MatrixCompletion", "MatrixCompletionImputer", "SemiNMF", "SoftImputeImputer", "soft_impute"]
+__all__ = ["MatrixCompletion", "MatrixCompletionImputer", "SemiNMF", "SoftImputeImputer",
+           "soft_impute"]

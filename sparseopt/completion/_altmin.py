@@ -196,8 +196,9 @@ class MatrixCompletion(BaseEstimator):
     n_singular_ : int
         Row solves (over all iterations; Cholesky and sketch solvers) whose Gram matrix,
         or sketched Gram matrix, was singular: rows or columns with fewer than ``rank``
-        observed entries when ``reg=0``. They get the ridge solution for :math:`\lambda = 10^{-8}\,\mathrm{tr}(G_i)/k`, close
-        to the minimum-norm least-squares solution.
+        observed entries when ``reg=0``. They get the ridge solution for
+        :math:`\lambda = 10^{-8}\,\mathrm{tr}(G_i)/k`, close to the minimum-norm
+        least-squares solution.
     n_features_in_ : int
         Number of columns ``n`` of the matrix seen during :meth:`fit`.
 
