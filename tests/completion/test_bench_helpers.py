@@ -79,3 +79,14 @@ def test_recovery_case_measures_error_to_the_truth():
         assert t.detail.startswith(f"rel. error {t.discrepancy:.1e}")
     data = case.make()
     assert np.isnan(data["D"]).sum() == data["D"].size - data["X"].nnz
+
+
+def test_peer_memory_study_measures_each_fit_in_a_subprocess():
+    table = _cli.peer_memory_study(100, 2).splitlines()
+    cells = [re.split(r"\s{2,}", line.strip()) for line in table[3:]]
+    assert [c[:2] for c in cells] == [["sparseopt", "cholesky"], ["sparseopt", "cg"],
+                                      ["implicit", "cholesky"], ["implicit", "cg"]]
+    for library, _solver, added in cells:
+        if library == "implicit" and added == "not installed":
+            continue
+        assert float(added) >= 0.0  # a number: the child ran the fit and reported
