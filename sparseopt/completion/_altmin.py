@@ -295,7 +295,7 @@ class MatrixCompletion(BaseEstimator):
                         Xc.indices.astype(idx, copy=False), Xc.data)
         U, V = self._initialize(X, rng)
         U = np.ascontiguousarray(U)
-        norm = float(np.linalg.norm(R.data.astype(np.float64)))
+        norm = float(np.linalg.norm(R.data.astype(np.float64, copy=False)))
         use_cg = self.solver == "cg"
         reg = float(self.reg)
         orthonormalize = reg == 0.0
