@@ -191,6 +191,7 @@ if library == "implicit":
                                     num_threads=1, dtype=np.float64, random_state=0)
     fit = lambda: model.fit(X, show_progress=False)
 else:
+    import sparseopt.completion._als  # loaded, as implicit's extension is, before the fit
     from sparseopt.completion import MatrixCompletion
     model = MatrixCompletion(k, solver=solver, tol=0.0, max_iter=10, init="random",
                              random_state=0, n_threads=1)
