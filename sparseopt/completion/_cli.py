@@ -347,7 +347,8 @@ def _recovery_benchmarks(quick: bool = False):
             max_repeat=1,
             notes=("the same problem; MatrixFactorization at its defaults apart from the "
                    "rank (50 epochs of pure-Python SGD with biases, learning rate 0.01), "
-                   "0.85 s (quiet machine) to 2.6 s (loaded) an epoch at 1000 x 1000: one timed run"))]
+                   "0.85 s (quiet machine) to 2.6 s (loaded) an epoch at 1000 x 1000: "
+                   "one timed run"))]
 
 
 def _altmin_benchmarks(quick: bool = False):
