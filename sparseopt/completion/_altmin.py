@@ -357,7 +357,7 @@ class MatrixCompletion(BaseEstimator):
                         Xc.indices.astype(idx, copy=False), Xc.data)
         U, V = self._initialize(X, rng)
         U = np.ascontiguousarray(U)
-        norm = float(np.linalg.norm(R.data.astype(np.float64)))
+        norm = float(np.linalg.norm(R.data.astype(np.float64, copy=False)))
         mode = {"cholesky": 0, "cg": 1, "sketch": 2}[self.solver]
         sketch = 4 * self.rank if self.sketch_size is None else int(self.sketch_size)
         if self.solver == "sketch" and sketch < self.rank:
