@@ -49,7 +49,7 @@ class MatrixCompletionFit(Benchmark):
     problem (every entry weighted), not this completion problem."""
 
     param_names = ["solver"]
-    params = (["cholesky", "cg", "implicit-als-cg"],)
+    params = (["cholesky", "cg", "sketch", "implicit-als-cg"],)
 
     def setup(self, solver):
         from sparseopt.completion import MatrixCompletion
