@@ -183,6 +183,8 @@ def _spgemm_cases(quick, nt):
                       lambda A, nt=nt: spgemm(A, A, threads=nt), ours=True),
             Contender("sparseopt spgemm (1 thread)", lambda A: spgemm(A, A, threads=1),
                       ours=True),
+            Contender("sparseopt spgemm one-pass (1 thread)",
+                      lambda A: spgemm(A, A, threads=1, algorithm="one-pass"), ours=True),
             Contender(f"sparseopt spgemm sorted ({nt} threads)",
                       lambda A, nt=nt: spgemm(A, A, threads=nt, sort_indices=True), ours=True),
             Contender("scipy A @ A", scipy_product),

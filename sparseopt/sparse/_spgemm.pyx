@@ -302,3 +302,28 @@ def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const value_t[::
         free(allow)
         free(dense)
         free(genp)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def compact_rows(const int64_t[::1] bound_ptr, const int64_t[::1] written,
+                 index_t[::1] c_ind, value_t[::1] c_val, int64_t[::1] out_ptr):
+    """Move row i's ``written[i]`` entries from ``bound_ptr[i]`` down to ``out_ptr[i]``.
+
+    The one-pass product fills each row at an upper bound of its length; this closes the
+    gaps in place. Rows only move towards the front (``out_ptr[i] <= bound_ptr[i]``), in
+    increasing order, so a forward copy never overwrites an entry still to be moved.
+    ``written[i] <= bound_ptr[i + 1] - bound_ptr[i]`` is guaranteed by the numeric pass.
+    """
+    cdef int64_t n = written.shape[0], i, p, src, dst = 0, w
+    with nogil:
+        out_ptr[0] = 0
+        for i in range(n):
+            src = bound_ptr[i]
+            w = written[i]
+            if src != dst:
+                for p in range(w):
+                    c_ind[dst + p] = c_ind[src + p]
+                    c_val[dst + p] = c_val[src + p]
+            dst += w
+            out_ptr[i + 1] = dst

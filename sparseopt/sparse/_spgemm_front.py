@@ -11,7 +11,7 @@ from ..utils.validation import check_sparse
 __all__ = ["spgemm"]
 
 _INT32_MAX = np.iinfo(np.int32).max
-_ALGORITHMS = ("auto", "hash", "dense")
+_ALGORITHMS = ("auto", "hash", "dense", "one-pass")
 
 
 def _pow2_at_least(x: int) -> int:
@@ -71,7 +71,7 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     keep_zeros : bool, default=False
         Keep entries whose sum is exactly zero (structural nonzeros, as GraphBLAS and MKL
         do). By default they are dropped, as scipy does.
-    algorithm : {"auto", "hash", "dense"}, default="auto"
+    algorithm : {"auto", "hash", "dense", "one-pass"}, default="auto"
         Accumulator. ``"hash"``: a hash table of the next power of two at or above twice
         the row's bound (its multiply count in the symbolic pass, its entry count in the
         numeric one; multiplicative hash, linear probing). ``"dense"``: an array of ``n``
@@ -79,6 +79,12 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         fits in 32 MiB (``n`` up to about 2 million in float64; it was the faster choice on
         every benchmark matrix up to ``n`` = 1 million on the development machine), and
         otherwise hashes each row unless its table would reach ``n / 8`` slots.
+        ``"auto"``, ``"hash"`` and ``"dense"`` run two passes (symbolic, then numeric).
+        ``"one-pass"`` skips the symbolic pass: with ``auto``'s accumulators it fills
+        each row of C at an upper bound of its length (its multiply count, in int64) and
+        closes the gaps in place afterwards, so C is allocated once at ``flops`` entries
+        instead of ``nnz(C)``: less work when ``flops / nnz(C)`` is small, more memory
+        (the bound) while it runs.
 
     Returns
     -------
@@ -173,6 +179,7 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     # per row, only where the hash table would reach n / 8 slots.
     small = n * (np.dtype(dtype).itemsize + 8) <= 32 * 2**20
     dense_from = {"auto": 0 if small else max(16, n // 8),
+                  "one-pass": 0 if small else max(16, n // 8),
                   "hash": np.iinfo(np.int64).max, "dense": 0}[algorithm]
     status = np.zeros(1, dtype=np.intc)
 
@@ -180,15 +187,20 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         biggest = _pow2_at_least(2 * int(bounds.max())) if bounds.size else 8
         return min(biggest, max(8, dense_from)), bool(biggest >= dense_from and n > 0)
 
-    table_max, need_dense = tables(row_flops)
-    counts = np.empty(m, dtype=np.int64)
-    _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, flops, chunks, dense_from,
-                     table_max, need_dense, counts, status, nt, m_ptr, m_ind,
-                     mask is not None)
-    if status[0]:
-        raise MemoryError("spgemm could not allocate its per-thread accumulators")
-    c_ptr = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(counts, out=c_ptr[1:])
+    one_pass = algorithm == "one-pass"
+    if one_pass:  # each row of C gets room for its multiply count
+        counts = row_flops
+        c_ptr = flops
+    else:
+        table_max, need_dense = tables(row_flops)
+        counts = np.empty(m, dtype=np.int64)
+        _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, flops, chunks,
+                         dense_from, table_max, need_dense, counts, status, nt, m_ptr, m_ind,
+                         mask is not None)
+        if status[0]:
+            raise MemoryError("spgemm could not allocate its per-thread accumulators")
+        c_ptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(counts, out=c_ptr[1:])
     nnz = int(c_ptr[-1])
     out_index = np.dtype(np.int64 if index_dtype == np.int64 or nnz > _INT32_MAX
                          else np.int32)
@@ -200,7 +212,8 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         c_val = np.empty(nnz, dtype=dtype)
     except MemoryError:
         size = nnz * (out_index.itemsize + np.dtype(dtype).itemsize) / 2**30
-        raise MemoryError(f"A @ B has {nnz} entries: {size:.1f} GiB would be needed for "
+        what = "room for an upper bound of" if one_pass else "A @ B has"
+        raise MemoryError(f"{what} {nnz} entries: {size:.1f} GiB would be needed for "
                           "its indices and values") from None
     table_max, need_dense = tables(counts)
     written = np.empty(m, dtype=np.int64)
@@ -210,11 +223,13 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
                     m_ind.astype(out_index, copy=False), mask is not None)
     if status[0]:
         raise MemoryError("spgemm could not allocate its per-thread accumulators")
-    if written.sum() < nnz:  # exact zeros dropped: close the gaps
-        keep = np.arange(nnz) - np.repeat(c_ptr[:-1], counts) < np.repeat(written, counts)
-        c_ind, c_val = c_ind[keep], c_val[keep]
-        c_ptr = np.zeros(m + 1, dtype=np.int64)
-        np.cumsum(written, out=c_ptr[1:])
+    if one_pass or written.sum() < nnz:  # rows shorter than their room: close the gaps
+        out_ptr = np.empty(m + 1, dtype=np.int64)
+        _spgemm.compact_rows(c_ptr, written, c_ind, c_val, out_ptr)
+        total = int(out_ptr[-1])
+        c_ind.resize(total, refcheck=False)  # shrink in place (no copy of the kept part)
+        c_val.resize(total, refcheck=False)
+        c_ptr = out_ptr
     cls = sp.csr_matrix if matrices else sp.csr_array
     if pattern:
         c_val = np.ones(c_val.shape[0], dtype=np.bool_)

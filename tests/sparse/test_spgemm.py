@@ -58,7 +58,7 @@ def factor_pairs(draw):
 
 
 @settings(max_examples=120, deadline=None)
-@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense"]), st.booleans(),
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass"]), st.booleans(),
        st.sampled_from([1, 2]))
 def test_equals_scipy_on_random_inputs(pair, algorithm, sort, threads):
     A, B = pair
@@ -109,7 +109,7 @@ def test_exact_zero_sums_are_dropped_like_scipy_unless_kept():
     assert spgemm(A, B).nnz == 0
     C = spgemm(A, B, keep_zeros=True)
     assert C.nnz == 1 and C.data[0] == 0.0
-    for alg in ("hash", "dense"):
+    for alg in ("hash", "dense", "one-pass"):
         assert spgemm(A, B, algorithm=alg).nnz == 0
         assert spgemm(A, B, algorithm=alg, keep_zeros=True).nnz == 1
 
@@ -132,7 +132,7 @@ def test_real_matrices_when_available():
         pytest.skip("shared/data is not available")
     with gzip.open(path) as fh:
         A = sp.csr_array(scipy.io.mmread(fh))
-    for alg in ("auto", "hash"):
+    for alg in ("auto", "hash", "one-pass"):
         assert_same_product(spgemm(A, A, algorithm=alg), A, A, rtol=1e-13)
 
 
@@ -187,7 +187,8 @@ def test_generation_marks_wrap_around(rng):
 
 
 @settings(max_examples=60, deadline=None)
-@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense"]), st.integers(0, 2**31 - 1))
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass"]),
+       st.integers(0, 2**31 - 1))
 def test_masked_product_equals_the_masked_full_product(pair, algorithm, seed):
     A, B = pair
     rng = np.random.default_rng(seed)
@@ -224,7 +225,7 @@ def test_complex_products(rng):
     A = sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
     A = A + 1j * sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
     B = sp.random_array((50, 40), density=0.1, format="csr", rng=rng)
-    for alg in ("auto", "hash"):
+    for alg in ("auto", "hash", "one-pass"):
         C = spgemm(A, B, algorithm=alg)
         assert C.dtype == np.complex128
         assert_same_product(C, A, B)
@@ -261,3 +262,18 @@ def test_accumulator_that_cannot_be_allocated_raises_memory_error():
     C = spgemm(A, B)
     assert C.shape == (1, n) and C.nnz == 1
     assert C.indices[0] == n - 1 and C.data[0] == 2.0
+
+
+def test_one_pass_equals_two_pass_and_frees_the_bound():
+    # Poisson: 25 multiplies, 13 distinct columns per interior row; with cancellation
+    # (A - A^T products) rows come out shorter than their room in both variants
+    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(30, 30))
+    A = (sp.kron(T, sp.eye_array(30)) + sp.kron(sp.eye_array(30), T)).tocsr()
+    for B in (A, (A - A.T + sp.random_array(A.shape, density=0.01, rng=0)).tocsr()):
+        two = spgemm(A, B, sort_indices=True)
+        one = spgemm(A, B, sort_indices=True, algorithm="one-pass")
+        assert_array_equal(one.indptr, two.indptr)
+        assert_array_equal(one.indices, two.indices)
+        assert_array_equal(one.data, two.data)
+        # the arrays were shrunk to the product's size, not kept at the bound
+        assert one.indices.shape[0] == one.nnz and one.data.shape[0] == one.nnz
