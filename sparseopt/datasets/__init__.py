@@ -4,6 +4,7 @@ from ._generators import (
     load_diabetes_polynomial,
     make_correlated_regression,
     make_random_csr,
+    make_rmat,
     make_sparse_regression,
     make_sparse_text_classification,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "make_irs_mimo_channel",
     "make_kronecker_sparse",
     "make_random_csr",
+    "make_rmat",
     "make_shifted_laplacian_sequence",
     "make_sparse_regression",
     "make_sparse_text_classification",

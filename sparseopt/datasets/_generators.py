@@ -299,3 +299,78 @@ def load_diabetes_polynomial(degree: int = 3):
     X, y = load_diabetes(return_X_y=True)
     X = PolynomialFeatures(degree=degree, include_bias=False).fit_transform(X)
     return np.asfortranarray(StandardScaler().fit_transform(X)), y - y.mean()
+
+
+def make_rmat(scale: int, edge_factor: int = 16, *, a: float = 0.57, b: float = 0.19,
+              c: float = 0.19, symmetric: bool = False, dtype=np.float64,
+              random_state=None) -> sp.csr_array:
+    """R-MAT (recursive matrix) random graph: a power-law sparse matrix.
+
+    Each of the ``edge_factor * 2**scale`` edges picks its row and column bit by bit: at
+    every one of the ``scale`` levels it falls in the top-left, top-right, bottom-left or
+    bottom-right quadrant with probabilities ``a``, ``b``, ``c`` and ``1 - a - b - c``
+    (Chakrabarti, Zhan and Faloutsos, 2004; the Graph500 generator's defaults). The rows
+    and columns are then permuted at random, as Graph500 does, so that the heavy rows are
+    not all at the front. Repeated edges are merged (their values summed) and self loops
+    kept: the matrix has at most ``edge_factor * 2**scale`` entries, skewed row lengths
+    and a few very heavy rows, the hard case for load balance in sparse products.
+
+    Parameters
+    ----------
+    scale : int
+        ``log2`` of the number of vertices (rows and columns), in ``[1, 30]``.
+    edge_factor : int, default=16
+        Edges drawn per vertex.
+    a, b, c : float, default=0.57, 0.19, 0.19
+        Quadrant probabilities (``a + b + c < 1``; ``d = 1 - a - b - c``).
+    symmetric : bool, default=False
+        Return the pattern of ``A + A.T`` (an undirected graph).
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Value dtype; every drawn edge has value 1 (merged edges sum).
+    random_state : int, RandomState instance or None, default=None
+        Seed, as in scikit-learn.
+
+    Returns
+    -------
+    A : scipy.sparse.csr_array of shape (2**scale, 2**scale)
+        In canonical format (sorted, unique indices), int32 indices.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_rmat
+    >>> A = make_rmat(10, 8, random_state=0)
+    >>> A.shape, A.nnz <= 8 * 1024
+    ((1024, 1024), True)
+    """
+    check_scalar(scale, "scale", Integral, min_val=1, max_val=30)
+    check_scalar(edge_factor, "edge_factor", Integral, min_val=1)
+    for name, v in (("a", a), ("b", b), ("c", c)):
+        if not (0.0 <= float(v) <= 1.0):
+            raise ValueError(f"{name} must be in [0, 1], got {v}")
+    if not a + b + c < 1.0:
+        raise ValueError(f"a + b + c must be < 1 (d = 1 - a - b - c > 0), got {a + b + c}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    rng = check_random_state(random_state)
+    n, m = 1 << scale, edge_factor << scale
+    rows = np.zeros(m, dtype=np.int64)
+    cols = np.zeros(m, dtype=np.int64)
+    ab, abc = a + b, a + b + c
+    for level in range(scale):
+        u = rng.random_sample(m)
+        # quadrants: a -> (0, 0), b -> (0, 1), c -> (1, 0), d -> (1, 1)
+        rows |= (u >= ab).astype(np.int64) << level
+        cols |= (((u >= a) & (u < ab)) | (u >= abc)).astype(np.int64) << level
+    perm_r, perm_c = rng.permutation(n), rng.permutation(n)
+    if symmetric:
+        perm_c = perm_r
+    rows, cols = perm_r[rows], perm_c[cols]
+    A = sp.coo_array((np.ones(m, dtype=dtype), (rows.astype(np.int32), cols.astype(np.int32))),
+                     shape=(n, n)).tocsr()
+    A.sum_duplicates()
+    if symmetric:
+        A = (A + A.T).tocsr()
+        A.data[:] = 1.0
+        A.sort_indices()
+    return A

@@ -109,6 +109,11 @@ def _spgemm_matrices(quick):
            (f"3-D Poisson {n3}^3", lambda: poisson3d(n3)),
            (f"uniform random {nr // 1000}k^2, 10/row",
             lambda: _make_random_csr(nr, nr, 10, random_state=0))]
+    from ..datasets import make_rmat
+
+    for scale in ((12,) if quick else (16, 18)):
+        out.append((f"R-MAT scale {scale} (edge factor 16)",
+                    lambda scale=scale: make_rmat(scale, 16, random_state=0)))
     env = os.environ.get("SPARSEOPT_DATA")
     data = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / \
         "data" / "matrices"
