@@ -201,3 +201,77 @@ def _spgemm_cases(quick, nt):
         cases[0].notes = ("unsorted output like scipy's unless 'sorted'; validation and "
                           "CSR checks included in sparseopt's time")
     return cases
+
+
+# --------------------------------------------------------------------------------------
+# peak memory of a product (issue goal: <= 1.2 x (inputs + output))
+# --------------------------------------------------------------------------------------
+_PEAK_SCRIPT = r"""
+import sys
+import numpy as np
+from sparseopt.sparse._cli import _spgemm_matrices
+from sparseopt.sparse import spgemm
+
+def rss():
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh)
+    return {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "VmHWM")}
+
+quick, index, method = sys.argv[1] == "1", int(sys.argv[2]), sys.argv[3]
+name, make = _spgemm_matrices(quick)[index]
+A = make()
+run = {"scipy": lambda: A @ A,
+       "two-pass 1": lambda: spgemm(A, A, threads=1),
+       "two-pass 2": lambda: spgemm(A, A, threads=2),
+       "one-pass 1": lambda: spgemm(A, A, threads=1, algorithm="one-pass")}[method]
+spgemm(A[:10], A)  # load the extension and its OpenMP runtime before measuring
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the peak resident set to the current one
+before = rss()["VmRSS"]
+C = run()
+peak = rss()["VmHWM"] - before
+nbytes = lambda M: M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
+print(name, nbytes(A), nbytes(C), peak)
+"""
+
+
+def peak_memory_study(quick: bool = False, methods=("scipy", "two-pass 1", "two-pass 2",
+                                                    "one-pass 1")):
+    """Peak resident memory of ``A @ A`` per method, each in a fresh interpreter.
+
+    The peak resident set is reset just before the product (``/proc/self/clear_refs``),
+    so ``peak`` is what the product added on top of the process (the input included
+    once, as it is resident already): the table shows (input + peak) / (input + output),
+    which the issue asks to keep at most 1.2. Linux only; returns the table as text.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from ..utils._benchmarking import format_table
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        return "peak_memory_study: needs Linux's /proc/self/clear_refs; skipped"
+    rows = []
+    for index, (name, _) in enumerate(_spgemm_matrices(quick)):
+        row = [name]
+        for method in methods:
+            out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, "1" if quick else "0",
+                                  str(index), method], capture_output=True, text=True)
+            if out.returncode != 0:
+                row.append("failed")
+                continue
+            a_bytes, c_bytes, peak = out.stdout.split()[-3:]
+            a_bytes, c_bytes, peak = int(a_bytes), int(c_bytes), int(peak)
+            row.append(f"{(a_bytes + peak) / (a_bytes + c_bytes):.2f}")
+        rows.append(row)
+    return ("spgemm peak memory: (input + peak added by the product) / (input + output), "
+            "A @ A, each run in a fresh process (goal <= 1.2)\n"
+            + format_table(["matrix", *methods], rows))
+
+
+def studies(quick: bool = False):
+    def memory():
+        return peak_memory_study(quick)
+
+    return [memory]
