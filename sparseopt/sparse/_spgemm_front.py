@@ -173,7 +173,9 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     flops = np.empty(m + 1, dtype=np.int64)
     _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
     chunks = _chunks(flops, nt)
-    row_flops = np.diff(flops)
+    # the largest row's multiply count (sizes the hash tables); no per-row array is kept,
+    # the bookkeeping of a product is part of its peak memory
+    max_flops = int(np.diff(flops).max()) if m else 0
     # auto: dense accumulators while a thread's array (values + marks) stays within 32 MiB
     # (measured faster than hashing on every benchmark matrix up to n = 1M); beyond that,
     # per row, only where the hash table would reach n / 8 slots.
@@ -183,16 +185,16 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
                   "hash": np.iinfo(np.int64).max, "dense": 0}[algorithm]
     status = np.zeros(1, dtype=np.intc)
 
-    def tables(bounds):  # hash table size for the largest hashed row; any dense row?
-        biggest = _pow2_at_least(2 * int(bounds.max())) if bounds.size else 8
+    def tables(bound):  # hash table size for the largest hashed row; any dense row?
+        biggest = _pow2_at_least(2 * bound) if m else 8
         return min(biggest, max(8, dense_from)), bool(biggest >= dense_from and n > 0)
 
     one_pass = algorithm == "one-pass"
     if one_pass:  # each row of C gets room for its multiply count
-        counts = row_flops
-        c_ptr = flops
+        c_ptr, max_count = flops, max_flops
+        written = np.empty(m, dtype=np.int64)
     else:
-        table_max, need_dense = tables(row_flops)
+        table_max, need_dense = tables(max_flops)
         counts = np.empty(m, dtype=np.int64)
         _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, flops, chunks,
                          dense_from, table_max, need_dense, counts, status, nt, m_ptr, m_ind,
@@ -201,6 +203,9 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
             raise MemoryError("spgemm could not allocate its per-thread accumulators")
         c_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(counts, out=c_ptr[1:])
+        max_count = int(counts.max()) if m else 0
+        del flops
+        written = counts  # the numeric pass reads c_ptr only: reuse the array
     nnz = int(c_ptr[-1])
     out_index = np.dtype(np.int64 if index_dtype == np.int64 or nnz > _INT32_MAX
                          else np.int32)
@@ -215,8 +220,7 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         what = "room for an upper bound of" if one_pass else "A @ B has"
         raise MemoryError(f"{what} {nnz} entries: {size:.1f} GiB would be needed for "
                           "its indices and values") from None
-    table_max, need_dense = tables(counts)
-    written = np.empty(m, dtype=np.int64)
+    table_max, need_dense = tables(max_count)
     _spgemm.numeric(A.indptr, A.indices, A.data, B.indptr, B.indices, B.data, n, c_ptr,
                     chunks, dense_from, table_max, need_dense, c_ind, c_val, written,
                     keep_zeros, sort_indices, status, nt, m_ptr.astype(out_index, copy=False),
@@ -230,9 +234,12 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         c_ind.resize(total, refcheck=False)  # shrink in place (no copy of the kept part)
         c_val.resize(total, refcheck=False)
         c_ptr = out_ptr
+    del written
     cls = sp.csr_matrix if matrices else sp.csr_array
     if pattern:
         c_val = np.ones(c_val.shape[0], dtype=np.bool_)
-    C = cls((c_val, c_ind, c_ptr.astype(out_index)), shape=(m, n))
+    indptr = c_ptr.astype(out_index, copy=False)
+    del c_ptr
+    C = cls((c_val, c_ind, indptr), shape=(m, n))
     C.has_sorted_indices = bool(sort_indices)
     return C
