@@ -302,7 +302,7 @@ def _group_terms(df, penalty, design, Xv, w, ptr, idx, omega, n_threads):
 def solve_group(solver, X, y, *, sample_weight=None, fit_intercept=False, coef_init=None,
                 intercept_init=0.0):
     """GreedyBCD.solve for a group penalty (called by it; see there)."""
-    from .solver import BCDResult, _make_design
+    from .solver import BCDResult, _check_y_and_weights, _make_design
 
     penalty = solver.penalty
     if solver.selection not in _SELECTIONS:
@@ -311,20 +311,7 @@ def solve_group(solver, X, y, *, sample_weight=None, fit_intercept=False, coef_i
     t_start = time.perf_counter()
     design, Xv = _make_design(X, return_matrix=True)
     n, p = design.n_samples, design.n_features
-    y = check_array(y, "y", ndim=1, dtype=np.float64)
-    if y.shape[0] != n:
-        raise ValueError(f"y must have {n} entries (the rows of X), got {y.shape[0]}")
-    y = np.ascontiguousarray(solver.datafit._check_y(y))
-    sw = None
-    if sample_weight is not None:
-        sw = check_array(sample_weight, "sample_weight", ndim=1, dtype=np.float64)
-        if sw.shape[0] != n:
-            raise ValueError(f"sample_weight must have {n} entries, got {sw.shape[0]}")
-        if np.any(sw < 0):
-            raise ValueError("sample_weight must be non-negative")
-        if n and not np.any(sw > 0):
-            raise ValueError("sample_weight must have at least one positive entry")
-        sw = np.ascontiguousarray(sw)
+    y, sw = _check_y_and_weights(solver.datafit, y, sample_weight, n)
     design, y_df, sw_df, n_out = solver.datafit._adapt(design, y, sw)
     if n_out > 1:
         raise ValueError(f"a group penalty supports single-output datafits, not "

@@ -109,6 +109,26 @@ def _make_design(X, *, return_matrix=False):
     return (design, Xv) if return_matrix else design
 
 
+def _check_y_and_weights(datafit, y, sample_weight, n):
+    """Validated contiguous ``y`` (through the datafit's own check) and sample weights
+    (None, or non-negative with a positive entry), both of length ``n``."""
+    y = check_array(y, "y", ndim=1, dtype=np.float64)
+    if y.shape[0] != n:
+        raise ValueError(f"y must have {n} entries (the rows of X), got {y.shape[0]}")
+    y = np.ascontiguousarray(datafit._check_y(y))
+    sw = None
+    if sample_weight is not None:
+        sw = check_array(sample_weight, "sample_weight", ndim=1, dtype=np.float64)
+        if sw.shape[0] != n:
+            raise ValueError(f"sample_weight must have {n} entries, got {sw.shape[0]}")
+        if np.any(sw < 0):
+            raise ValueError("sample_weight must be non-negative")
+        if n and not np.any(sw > 0):
+            raise ValueError("sample_weight must have at least one positive entry")
+        sw = np.ascontiguousarray(sw)
+    return y, sw
+
+
 def _hessian_bound(Xv, ws, sw, S, curvature, with_xbar, n_out=1):
     """``curvature * X_ws^T diag(s) X_ws / S`` (m x m, C order) and ``X_ws^T s / S``.
 
@@ -716,20 +736,7 @@ class GreedyBCD:
         t_start = time.perf_counter()
         design, Xv = _make_design(X, return_matrix=True)
         n, p = design.n_samples, design.n_features
-        y = check_array(y, "y", ndim=1, dtype=np.float64)
-        if y.shape[0] != n:
-            raise ValueError(f"y must have {n} entries (the rows of X), got {y.shape[0]}")
-        y = np.ascontiguousarray(self.datafit._check_y(y))
-        sw = None
-        if sample_weight is not None:
-            sw = check_array(sample_weight, "sample_weight", ndim=1, dtype=np.float64)
-            if sw.shape[0] != n:
-                raise ValueError(f"sample_weight must have {n} entries, got {sw.shape[0]}")
-            if np.any(sw < 0):
-                raise ValueError("sample_weight must be non-negative")
-            if n and not np.any(sw > 0):
-                raise ValueError("sample_weight must have at least one positive entry")
-            sw = np.ascontiguousarray(sw)
+        y, sw = _check_y_and_weights(self.datafit, y, sample_weight, n)
         # A K-output datafit (Multinomial) sees p K coordinates through a wrapped design;
         # Xg is the matrix for the numpy shortcuts, which only a one-output model has.
         p_in = p

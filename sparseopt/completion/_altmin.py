@@ -649,7 +649,6 @@ class MatrixCompletionImputer(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         A = _observed(X)
         model = MatrixCompletion(**self.get_params())
-        model.tol = self.tol
         model._fit(A)
         for name in ("U_", "V_", "history_", "n_iter_", "converged_"):
             setattr(self, name, getattr(model, name))
