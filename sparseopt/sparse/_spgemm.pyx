@@ -54,12 +54,13 @@ def row_flops(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[
 @cython.wraparound(False)
 @cython.cdivision(True)
 def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
-             const index_t[::1] b_ind, int64_t n_cols, const int64_t[::1] flops,
-             const int64_t[::1] chunks, int64_t dense_from, int64_t table_max,
+             const index_t[::1] b_ind, int64_t n_cols, const int64_t[::1] chunks, int64_t dense_from, int64_t table_max,
              bint need_dense, int64_t[::1] counts, int[::1] status, int n_threads,
              const index_t[::1] m_ptr, const index_t[::1] m_ind, bint has_mask):
     """``counts[i]`` = the number of distinct columns in row i of A @ B.
 
+    Each row's multiply count is summed on the fly (the B row lengths its entries select:
+    the same reads the count itself makes, so no prefix array of flops is needed here).
     Work buffers are allocated per thread before the loop (pointers assigned inside a
     prange would be loop-private); ``status[0]`` is set to 1 if an allocation failed.
     """
@@ -93,7 +94,10 @@ def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[:
             if status[0] != 0:
                 continue
             for i in range(chunks[c], chunks[c + 1]):
-                fl = flops[i + 1] - flops[i]
+                fl = 0
+                for p in range(a_ptr[i], a_ptr[i + 1]):
+                    k = a_ind[p]
+                    fl = fl + (b_ptr[k + 1] - b_ptr[k])
                 if fl == 0 or (fl == 1 and not has_mask):
                     counts[i] = fl
                     continue

@@ -170,12 +170,6 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         m_ptr = np.zeros(1, dtype=index_dtype)
         m_ind = np.zeros(0, dtype=index_dtype)
     nt = effective_n_threads(threads)
-    flops = np.empty(m + 1, dtype=np.int64)
-    _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
-    chunks = _chunks(flops, nt)
-    # the largest row's multiply count (sizes the hash tables); no per-row array is kept,
-    # the bookkeeping of a product is part of its peak memory
-    max_flops = int(np.diff(flops).max()) if m else 0
     # auto: dense accumulators while a thread's array (values + marks) stays within 32 MiB
     # (measured faster than hashing on every benchmark matrix up to n = 1M); beyond that,
     # per row, only where the hash table would reach n / 8 slots.
@@ -183,20 +177,31 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     dense_from = {"auto": 0 if small else max(16, n // 8),
                   "one-pass": 0 if small else max(16, n // 8),
                   "hash": np.iinfo(np.int64).max, "dense": 0}[algorithm]
+    one_pass = algorithm == "one-pass"
+    if nt > 1 or one_pass or dense_from > 0:
+        # the prefix sums of the per-row multiply counts: they balance the threads' work,
+        # size the hash tables by the largest row, and bound the rows of the one-pass
+        # product. None of these is needed by one thread with dense accumulators only.
+        flops = np.empty(m + 1, dtype=np.int64)
+        _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
+        chunks = _chunks(flops, nt)
+        # no per-row array is kept: the bookkeeping of a product is part of its peak memory
+        max_flops = int(np.diff(flops).max()) if m else 0
+    else:
+        flops, chunks, max_flops = None, np.array([0, m], dtype=np.int64), 0
     status = np.zeros(1, dtype=np.intc)
 
     def tables(bound):  # hash table size for the largest hashed row; any dense row?
         biggest = _pow2_at_least(2 * bound) if m else 8
         return min(biggest, max(8, dense_from)), bool(biggest >= dense_from and n > 0)
 
-    one_pass = algorithm == "one-pass"
     if one_pass:  # each row of C gets room for its multiply count
         c_ptr, max_count = flops, max_flops
         written = np.empty(m, dtype=np.int64)
     else:
         table_max, need_dense = tables(max_flops)
         counts = np.empty(m, dtype=np.int64)
-        _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, flops, chunks,
+        _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, chunks,
                          dense_from, table_max, need_dense, counts, status, nt, m_ptr, m_ind,
                          mask is not None)
         if status[0]:
