@@ -49,6 +49,16 @@ def cmd_demo(args) -> int:
 
 def cmd_bench(args) -> int:
     """Run the side-by-side benchmarks and print the table of speed-ups."""
+    import os
+
+    # Contenders run interleaved in one process, and several bring their own OpenMP
+    # runtime (ours, the libgomp copy bundled with GraphBLAS, MKL's Intel runtime). By
+    # default each runtime's threads spin for a while after a parallel call, so on a
+    # small machine the next contender's threads find the cores busy. Every runtime is
+    # told to sleep at once instead, before any of them is loaded (a user's own setting
+    # wins); the policy is printed under the table.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    os.environ.setdefault("KMP_BLOCKTIME", "0")
     from sparseopt.utils._benchmarking import Progress, bench_table, run_case
 
     cases = []
@@ -66,7 +76,8 @@ def cmd_bench(args) -> int:
     if notes:
         print("\n" + "\n".join(notes))
     print(f"\nmedian of {repeat} interleaved repeats; speed-up = baseline time / time; "
-          f"threads available: {_threads()}")
+          f"threads available: {_threads()}; OMP_WAIT_POLICY="
+          f"{os.environ['OMP_WAIT_POLICY']}, KMP_BLOCKTIME={os.environ['KMP_BLOCKTIME']}")
     if not args.case:  # studies: reports that are not timings (e.g. iteration counts)
         for _, mod in _modules(args.modules):
             for study in getattr(mod, "studies", lambda quick: [])(args.quick):
