@@ -256,15 +256,18 @@ cdef void _solve_block(const index_t* indptr, const index_t* indices, const floa
 cdef void _solve_block_split(intp m, const intp* order, const intp* par, const floating* a,
                              const floating* piv, const intp* cptr, const index_t* cidx,
                              const floating* cval, floating* h, floating* x, floating* r,
-                             intp k) noexcept nogil:
+                             intp k, bint assign, const floating* rcg,
+                             double* dot) noexcept nogil:
     """_solve_block with the block's couplings precomputed: cptr/cidx/cval list, for the
     block's t-th node, only its entries of A *outside* the block (the block's own rows
     and edges are left out).  After the exact solve r_b = 0, so r_b is set, not
     updated, and only the off-block residuals are touched: on a lattice's large greedy
     forest that skips about three of the five entries of a row.  The couplings are
-    stored in the block's order, so they are read sequentially."""
+    stored in the block's order, so they are read sequentially.  assign: x_b = d
+    instead of x_b += d (a first visit of x_b = 0); dot (unless NULL): dot[c] +=
+    rcg_b' x_b after the update, column by column."""
     cdef intp t, p, c, i, q, j
-    cdef floating f, v
+    cdef floating f, v, xi
     for t in range(m):
         i = order[t]
         for c in range(k):
@@ -284,8 +287,11 @@ cdef void _solve_block_split(intp m, const intp* order, const intp* par, const f
                 v -= a[t] * h[p * k + c]
             v = v * piv[t]
             h[t * k + c] = v
-            x[i * k + c] += v
+            xi = v if assign else x[i * k + c] + v
+            x[i * k + c] = xi
             r[i * k + c] = 0
+            if dot != NULL:
+                dot[c] += <double>rcg[i * k + c] * xi
         # d_t is final: push it to the off-block residuals now, while h[t] is in cache
         # (they lie outside the block, so no later step of this solve reads them)
         for q in range(cptr[t], cptr[t + 1]):
@@ -415,7 +421,7 @@ def _epoch_fixed(const index_t[::1] indptr, const index_t[::1] indices,
             s = block_ptr[bi]
             _solve_block_split(block_ptr[bi + 1] - s, &order[s], &par[s], &a[s], &piv[s],
                                &cptr[s], ci, cv, &work[0], &x[0, 0],
-                               &r[0, 0], k)
+                               &r[0, 0], k, False, NULL, NULL)
             done += block_ptr[bi + 1] - s
             n_up += 1
     return n_up, done, next_block
@@ -651,26 +657,43 @@ def _sgs_apply(const intp[::1] block_ptr, const intp[::1] order, const intp[::1]
             bi = step if step < nb else 2 * nb - 2 - step
             st = block_ptr[bi]
             _solve_block_split(block_ptr[bi + 1] - st, &order[st], &par[st], &a[st],
-                               &piv[st], &cptr[st], ci, cv, &work[0], &z[0, 0], &s[0, 0], k)
+                               &piv[st], &cptr[st], ci, cv, &work[0], &z[0, 0], &s[0, 0], k,
+                               False, NULL, NULL)
             done += block_ptr[bi + 1] - st
     return done
 
 
 cdef void _sgs(intp nb, const intp* block_ptr, const intp* order, const intp* par,
                const floating* a, const floating* piv, const intp* cptr, const index_t* ci,
-               const floating* cv, floating* z, floating* s, floating* work,
-               intp k) noexcept nogil:
+               const floating* cv, floating* z, floating* s, floating* work, intp k,
+               bint disjoint, const floating* r, double* rz) noexcept nogil:
+    # the symmetric sweep of _sgs_apply.  For disjoint blocks z need not be zeroed (the
+    # forward visit assigns) and z_b is final after its block's last visit (block nb-1
+    # forward, the others backward): r'z is summed there, into rz, without a pass
     cdef intp step, bi, st
+    cdef bint last
     for step in range(2 * nb - 1):
         bi = step if step < nb else 2 * nb - 2 - step
+        last = disjoint and (step >= nb - 1)
         st = block_ptr[bi]
         _solve_block_split(block_ptr[bi + 1] - st, &order[st], &par[st], &a[st], &piv[st],
-                           &cptr[st], ci, cv, work, z, s, k)
+                           &cptr[st], ci, cv, work, z, s, k, disjoint and step < nb,
+                           r, rz if last else NULL)
+
+
+cdef void _dot_cols(const floating* u, const floating* v, intp n, intp k,
+                    double* out) noexcept nogil:
+    cdef intp i, c
+    for c in range(k):
+        out[c] = 0
+    for i in range(n):
+        for c in range(k):
+            out[c] += <double>u[i * k + c] * v[i * k + c]
 
 
 def _pcg(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
          const floating[::1] a, const floating[::1] piv, const intp[::1] cptr,
-         const index_t[::1] cidx, const floating[::1] cval,
+         const index_t[::1] cidx, const floating[::1] cval, bint disjoint,
          floating[:, ::1] x, floating[:, ::1] r, floating[:, ::1] z, floating[:, ::1] s,
          floating[:, ::1] p, floating[:, ::1] q, floating[::1] work, double bnorm,
          double tol, intp max_iter, double[::1] hist, double[:, ::1] col):
@@ -680,15 +703,16 @@ def _pcg(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
 
     A is never multiplied: the sweep leaves s - A z, so A z = r - s, and the search
     direction p = z + beta p gives A p = (r - s) + beta A p by the same recurrence.  An
-    iteration is one sweep (2 nb - 1 exact forest solves) and three fused vector
-    passes.  Stops when ||r||_F <= tol * bnorm (r the recurrence residual: the caller
-    confirms on b - A x) or after max_iter iterations; hist[it] holds ||r||_F / bnorm
-    after iteration it.  col: (4, k) workspace.  Returns (iterations, sweeps: one more
-    than iterations unless tol stopped it, status) with status -2 when a curvature p'Ap <= 0 shows that A is not
-    positive definite."""
+    iteration is one sweep (2 nb - 1 exact forest solves) and two fused vector passes
+    (disjoint blocks: r'z is summed by the sweep; else a third pass).  Stops when
+    ||r||_F <= tol * bnorm (r the recurrence residual: the caller confirms on b - A x)
+    or after max_iter iterations; hist[it] holds ||r||_F / bnorm after iteration it.
+    col: (4, k) workspace.  Returns (iterations, sweeps = iterations, status) with
+    status -2 when a curvature p'Ap <= 0 shows that A is not positive definite."""
     cdef intp n = x.shape[0], k = x.shape[1], nb = block_ptr.shape[0] - 1
     cdef intp it = 0, i, c, status = 0, sweeps = 0
     cdef double rr, v
+    cdef bint done
     cdef const index_t* ci = &cidx[0] if cidx.shape[0] > 0 else NULL
     cdef const floating* cv = &cval[0] if cval.shape[0] > 0 else NULL
     cdef floating* xp
@@ -705,23 +729,25 @@ def _pcg(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
         return 0, 0, 0
     xp, rp, zp, sp, pp, qp = &x[0, 0], &r[0, 0], &z[0, 0], &s[0, 0], &p[0, 0], &q[0, 0]
     with nogil:
-        for i in range(n * k):
-            zp[i] = 0
-            sp[i] = rp[i]
-        _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv, zp,
-             sp, &work[0], k)
-        sweeps += 1
         for c in range(k):
             rz[c] = 0
             pq[c] = 0
+        for i in range(n * k):
+            if not disjoint:
+                zp[i] = 0
+            sp[i] = rp[i]
+        _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv, zp,
+             sp, &work[0], k, disjoint, rp, rz)
+        sweeps += 1
+        if not disjoint:
+            _dot_cols(rp, zp, n, k, rz)
         for i in range(n):
             for c in range(k):
                 v = zp[i * k + c]
                 pp[i * k + c] = <floating>v
                 qp[i * k + c] = rp[i * k + c] - sp[i * k + c]
-                rz[c] += rp[i * k + c] * v
                 pq[c] += v * qp[i * k + c]
-        while it < max_iter:
+        while True:
             for c in range(k):
                 if pq[c] > 0:
                     al[c] = rz[c] / pq[c]
@@ -732,33 +758,38 @@ def _pcg(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
             if status != 0:
                 break
             rr = 0
-            for i in range(n):
+            for i in range(n):  # r -= alpha q, and s = r for the next sweep
                 for c in range(k):
-                    xp[i * k + c] += <floating>(al[c] * pp[i * k + c])
                     v = rp[i * k + c] - al[c] * qp[i * k + c]
                     rp[i * k + c] = <floating>v
                     sp[i * k + c] = <floating>v
-                    zp[i * k + c] = 0
                     rr += v * v
+            if not disjoint:
+                for i in range(n * k):
+                    zp[i] = 0
             hist[it] = sqrt(rr) / bnorm
             it += 1
-            if hist[it - 1] <= tol:
+            done = hist[it - 1] <= tol or it >= max_iter
+            if done:
+                for i in range(n):
+                    for c in range(k):
+                        xp[i * k + c] += <floating>(al[c] * pp[i * k + c])
                 break
-            _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv,
-                 zp, sp, &work[0], k)
-            sweeps += 1
             for c in range(k):
                 be[c] = 0
-            for i in range(n):
-                for c in range(k):
-                    be[c] += rp[i * k + c] * zp[i * k + c]
+            _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv,
+                 zp, sp, &work[0], k, disjoint, rp, be)
+            sweeps += 1
+            if not disjoint:
+                _dot_cols(rp, zp, n, k, be)
             for c in range(k):
                 v = be[c]
                 be[c] = v / rz[c] if rz[c] != 0 else 0
                 rz[c] = v
                 pq[c] = 0
-            for i in range(n):
+            for i in range(n):  # x += alpha p, then the new p and q = A p
                 for c in range(k):
+                    xp[i * k + c] += <floating>(al[c] * pp[i * k + c])
                     v = zp[i * k + c] + be[c] * pp[i * k + c]
                     pp[i * k + c] = <floating>v
                     qp[i * k + c] = <floating>(be[c] * qp[i * k + c] + rp[i * k + c]

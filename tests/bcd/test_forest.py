@@ -180,6 +180,8 @@ def test_errors(rng):
         forest_bcd(A, b, blocks="lines")
     with pytest.raises(ValueError, match="cover"):
         forest_bcd(A, b, blocks=[np.array([0])])
+    with pytest.raises(ValueError, match="repeats a node"):
+        forest_bcd(A, b, blocks=[np.array([2, 0, 2]), np.arange(30)])
     with pytest.raises(ValueError, match="forest"):
         forest_bcd(A, b, blocks=[np.arange(30)])
     with pytest.raises(ValueError, match="tol"):
