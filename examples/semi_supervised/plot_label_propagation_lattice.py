@@ -9,9 +9,10 @@ the solution of the sparse positive definite system :math:`L_{uu} F_u = W_{ul} Y
 
 The system is solved by :func:`sparseopt.bcd.forest_bcd`. Its blocks are sets of pixels
 whose links form a forest, so each block is solved exactly by one sweep up and one
-sweep down its trees. The second figure compares the relative residual, against epochs
-(``n`` coordinate updates each) and against block updates, for greedy forests,
-red-black blocks and single-coordinate descent.
+sweep down its trees; by default a forward and a backward sweep over the forests
+precondition conjugate gradients. The second figure compares the relative residual,
+against epochs (``n`` coordinate updates each) and against block updates, for greedy
+forests (with CG and plain), red-black blocks and single-coordinate descent.
 """
 
 # %%
@@ -32,7 +33,7 @@ seconds = time.perf_counter() - t0
 unlabeled = y_partial == -1
 accuracy = (model.transduction_[unlabeled] == y[unlabeled]).mean()
 print(f"{m * m} pixels, {np.sum(~unlabeled)} labeled: accuracy {accuracy:.3f} on the "
-      f"others, {model.n_iter_} epochs, {seconds:.2f} s")
+      f"others, {model.n_iter_} iterations, {seconds:.2f} s")
 
 # %%
 # The known pixels, the propagated labels and the confidence (the largest class
@@ -55,20 +56,23 @@ fig.tight_layout()
 A, W_ul = harmonic_system(W, ~unlabeled)
 Y = np.eye(4)[y_partial[~unlabeled]]
 B = W_ul @ Y
-runs = {"greedy forests": dict(blocks="greedy-forest"),
-        "red-black": dict(blocks="red-black"),
+runs = {"greedy forests + CG (default)": dict(blocks="greedy-forest", acceleration="cg"),
+        "greedy forests": dict(blocks="greedy-forest", acceleration=None),
+        "red-black": dict(blocks="red-black", acceleration=None),
         "coordinate, greedy (GSL)": dict(blocks="coordinate", selection="greedy"),
-        "coordinate, cyclic": dict(blocks="coordinate", selection="cyclic")}
+        "coordinate, cyclic": dict(blocks="coordinate", selection="cyclic",
+                                   acceleration=None)}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 for label, kw in runs.items():
     res = forest_bcd(A, B, tol=1e-8, max_iter=5000, **kw)
-    epochs = np.arange(1, len(res.history) + 1)
-    per_epoch = res.n_updates / res.n_iter
-    ax1.semilogy(epochs, res.history, label=label)
-    ax2.loglog(epochs * per_epoch, res.history, label=label)
-    print(f"{label:26s} {res.n_iter:5d} epochs {res.n_updates:9d} block updates")
-ax1.set(xlabel="epochs (n coordinate updates)", ylabel="relative residual")
-ax2.set(xlabel="block updates (approximate: epochs x mean updates per epoch)")
+    steps = np.arange(1, len(res.history) + 1)  # epochs, or CG iterations
+    ax1.semilogy(steps * res.epochs / res.n_iter, res.history, label=label)
+    ax2.loglog(steps * res.n_updates / res.n_iter, res.history, label=label)
+    print(f"{label:30s} {res.n_iter:5d} iterations {res.epochs:7.1f} epochs "
+          f"{res.n_updates:9d} block updates")
+ax1.set(xlabel="epochs (n coordinate updates; approximate: iterations x mean per "
+               "iteration)", ylabel="relative residual")
+ax2.set(xlabel="block updates (approximate: iterations x mean per iteration)")
 ax1.legend()
 fig.tight_layout()
 plt.show()

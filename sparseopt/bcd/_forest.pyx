@@ -13,7 +13,7 @@
 #   a[t] = A[order[t], order[par[t]]], piv[t] = 1 / (pivot after eliminating t's subtree).
 # - The Python front end validates every array (sizes, index bounds, symmetry, duplicates
 #   summed); the kernels trust them and run without the GIL.
-from libc.math cimport frexp
+from libc.math cimport frexp, sqrt
 from libc.stdint cimport int64_t
 
 from sparseopt._typedefs cimport floating, index_t
@@ -253,6 +253,96 @@ cdef void _solve_block(const index_t* indptr, const index_t* indices, const floa
                 r[j * k + c] -= v * h[t * k + c]
 
 
+cdef void _solve_block_split(intp m, const intp* order, const intp* par, const floating* a,
+                             const floating* piv, const intp* cptr, const index_t* cidx,
+                             const floating* cval, floating* h, floating* x, floating* r,
+                             intp k, bint assign, const floating* rcg,
+                             double* dot) noexcept nogil:
+    """_solve_block with the block's couplings precomputed: cptr/cidx/cval list, for the
+    block's t-th node, only its entries of A *outside* the block (the block's own rows
+    and edges are left out).  After the exact solve r_b = 0, so r_b is set, not
+    updated, and only the off-block residuals are touched: on a lattice's large greedy
+    forest that skips about three of the five entries of a row.  The couplings are
+    stored in the block's order, so they are read sequentially.  assign: x_b = d
+    instead of x_b += d (a first visit of x_b = 0); dot (unless NULL): dot[c] +=
+    rcg_b' x_b after the update, column by column."""
+    cdef intp t, p, c, i, q, j
+    cdef floating f, v, xi
+    for t in range(m):
+        i = order[t]
+        for c in range(k):
+            h[t * k + c] = r[i * k + c]
+    for t in range(m - 1, 0, -1):  # eliminate t into its parent
+        p = par[t]
+        if p >= 0:
+            f = a[t] * piv[t]
+            for c in range(k):
+                h[p * k + c] -= f * h[t * k + c]
+    for t in range(m):  # back-substitution, roots first; h[p] already holds d_p
+        p = par[t]
+        i = order[t]
+        for c in range(k):
+            v = h[t * k + c]
+            if p >= 0:
+                v -= a[t] * h[p * k + c]
+            v = v * piv[t]
+            h[t * k + c] = v
+            xi = v if assign else x[i * k + c] + v
+            x[i * k + c] = xi
+            r[i * k + c] = 0
+            if dot != NULL:
+                dot[c] += <double>rcg[i * k + c] * xi
+        # d_t is final: push it to the off-block residuals now, while h[t] is in cache
+        # (they lie outside the block, so no later step of this solve reads them)
+        for q in range(cptr[t], cptr[t + 1]):
+            j = cidx[q]
+            f = cval[q]
+            for c in range(k):
+                r[j * k + c] -= f * h[t * k + c]
+
+
+def _coupling(const index_t[::1] indptr, const index_t[::1] indices,
+              const floating[::1] data, const intp[::1] block_ptr, const intp[::1] order):
+    """The off-block part of A's rows for oriented blocks (see _solve_block_split):
+    (cptr, cidx, cval) with cptr of length len(order) + 1, cidx of A's index dtype."""
+    cdef intp n = indptr.shape[0] - 1, nb = block_ptr.shape[0] - 1, m = order.shape[0]
+    cdef intp bi, t, q, i, j, nnz = 0
+    it = np.int32 if sizeof(index_t) == 4 else np.int64
+    dt = np.float32 if floating is float else np.float64
+    cptr_arr = np.zeros(m + 1, dtype=np.intp)
+    inb_arr = np.full(max(n, 1), -1, dtype=np.intp)
+    cdef intp[::1] cptr = cptr_arr, inb = inb_arr
+    with nogil:  # count, then fill; inb[i] = the block being processed when i is in it
+        for bi in range(nb):
+            for t in range(block_ptr[bi], block_ptr[bi + 1]):
+                inb[order[t]] = bi
+            for t in range(block_ptr[bi], block_ptr[bi + 1]):
+                i = order[t]
+                for q in range(indptr[i], indptr[i + 1]):
+                    if inb[indices[q]] != bi:
+                        nnz += 1
+                cptr[t + 1] = nnz
+    cidx_arr = np.empty(nnz, dtype=it)
+    cval_arr = np.empty(nnz, dtype=dt)
+    cdef index_t[::1] cidx = cidx_arr
+    cdef floating[::1] cval = cval_arr
+    inb_arr.fill(-1)
+    nnz = 0
+    with nogil:
+        for bi in range(nb):
+            for t in range(block_ptr[bi], block_ptr[bi + 1]):
+                inb[order[t]] = bi
+            for t in range(block_ptr[bi], block_ptr[bi + 1]):
+                i = order[t]
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    if inb[j] != bi:
+                        cidx[nnz] = <index_t>j
+                        cval[nnz] = data[q]
+                        nnz += 1
+    return cptr_arr, cidx_arr, cval_arr
+
+
 def _orient_block(const index_t[::1] indptr, const index_t[::1] indices,
                   const floating[::1] data, const floating[::1] diag, const intp[::1] nodes):
     """Oriented form (order, par, a, piv) of one fixed block, and a status code."""
@@ -300,6 +390,7 @@ def _epoch_fixed(const index_t[::1] indptr, const index_t[::1] indices,
                  const floating[::1] data, const floating[::1] diag,
                  const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
                  const floating[::1] a, const floating[::1] piv,
+                 const intp[::1] cptr, const index_t[::1] cidx, const floating[::1] cval,
                  floating[:, ::1] x, floating[:, ::1] r, floating[::1] work,
                  bint greedy, intp next_block):
     """Fixed forest blocks, cyclic or greedy (largest sum of r_i^2 / A_ii over the block).
@@ -309,6 +400,8 @@ def _epoch_fixed(const index_t[::1] indptr, const index_t[::1] indices,
     cdef double sc, best_sc
     if n == 0 or nb == 0:
         return 0, 0, next_block
+    cdef const index_t* ci = &cidx[0] if cidx.shape[0] > 0 else NULL
+    cdef const floating* cv = &cval[0] if cval.shape[0] > 0 else NULL
     with nogil:
         while done < n:
             if greedy:
@@ -326,8 +419,9 @@ def _epoch_fixed(const index_t[::1] indptr, const index_t[::1] indices,
                 bi = next_block
                 next_block = (next_block + 1) % nb
             s = block_ptr[bi]
-            _solve_block(&indptr[0], &indices[0], &data[0], block_ptr[bi + 1] - s,
-                         &order[s], &par[s], &a[s], &piv[s], &work[0], &x[0, 0], &r[0, 0], k)
+            _solve_block_split(block_ptr[bi + 1] - s, &order[s], &par[s], &a[s], &piv[s],
+                               &cptr[s], ci, cv, &work[0], &x[0, 0],
+                               &r[0, 0], k, False, NULL, NULL)
             done += block_ptr[bi + 1] - s
             n_up += 1
     return n_up, done, next_block
@@ -533,3 +627,172 @@ def _epoch_greedy_tree(const index_t[::1] indptr, const index_t[::1] indices,
             done += m
             n_up += 1
     return n_up, done, int(status)
+
+
+# ---------------------------------------------------------------------------------------
+# Symmetric forest-block Gauss-Seidel: the preconditioner of forest-PCG
+# ---------------------------------------------------------------------------------------
+
+def _sgs_apply(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
+               const floating[::1] a, const floating[::1] piv, const intp[::1] cptr,
+               const index_t[::1] cidx, const floating[::1] cval,
+               floating[:, ::1] z, floating[:, ::1] s, floating[::1] work):
+    """z += M^{-1} s for the symmetric block Gauss-Seidel splitting on forest blocks.
+
+    On entry z = 0 and s holds the vector to precondition; on exit z = M^{-1} s and s
+    holds s - A z (which gives A z without a product by A).  Blocks are solved exactly
+    forward, 0 .. nb-1, then backward, nb-2 .. 0: the backward pass would start with
+    block nb-1 again, whose residual the forward pass just made zero, so that update
+    is skipped.  With D the block diagonal of A on the forests and A = D + L + L', M =
+    (D + L) D^{-1} (D + L') is symmetric positive definite whenever A is (for
+    overlapping blocks M^{-1} is the symmetrized multiplicative Schwarz operator, SPD
+    too when the blocks cover every variable).  Returns the coordinates updated."""
+    cdef intp k = z.shape[1], nb = block_ptr.shape[0] - 1, step, bi, st, done = 0
+    if z.shape[0] == 0 or nb == 0:
+        return 0
+    cdef const index_t* ci = &cidx[0] if cidx.shape[0] > 0 else NULL
+    cdef const floating* cv = &cval[0] if cval.shape[0] > 0 else NULL
+    with nogil:
+        for step in range(2 * nb - 1):
+            bi = step if step < nb else 2 * nb - 2 - step
+            st = block_ptr[bi]
+            _solve_block_split(block_ptr[bi + 1] - st, &order[st], &par[st], &a[st],
+                               &piv[st], &cptr[st], ci, cv, &work[0], &z[0, 0], &s[0, 0], k,
+                               False, NULL, NULL)
+            done += block_ptr[bi + 1] - st
+    return done
+
+
+cdef void _sgs(intp nb, const intp* block_ptr, const intp* order, const intp* par,
+               const floating* a, const floating* piv, const intp* cptr, const index_t* ci,
+               const floating* cv, floating* z, floating* s, floating* work, intp k,
+               bint disjoint, const floating* r, double* rz) noexcept nogil:
+    # the symmetric sweep of _sgs_apply.  For disjoint blocks z need not be zeroed (the
+    # forward visit assigns) and z_b is final after its block's last visit (block nb-1
+    # forward, the others backward): r'z is summed there, into rz, without a pass
+    cdef intp step, bi, st
+    cdef bint last
+    for step in range(2 * nb - 1):
+        bi = step if step < nb else 2 * nb - 2 - step
+        last = disjoint and (step >= nb - 1)
+        st = block_ptr[bi]
+        _solve_block_split(block_ptr[bi + 1] - st, &order[st], &par[st], &a[st], &piv[st],
+                           &cptr[st], ci, cv, work, z, s, k, disjoint and step < nb,
+                           r, rz if last else NULL)
+
+
+cdef void _dot_cols(const floating* u, const floating* v, intp n, intp k,
+                    double* out) noexcept nogil:
+    cdef intp i, c
+    for c in range(k):
+        out[c] = 0
+    for i in range(n):
+        for c in range(k):
+            out[c] += <double>u[i * k + c] * v[i * k + c]
+
+
+def _pcg(const intp[::1] block_ptr, const intp[::1] order, const intp[::1] par,
+         const floating[::1] a, const floating[::1] piv, const intp[::1] cptr,
+         const index_t[::1] cidx, const floating[::1] cval, bint disjoint,
+         floating[:, ::1] x, floating[:, ::1] r, floating[:, ::1] z, floating[:, ::1] s,
+         floating[:, ::1] p, floating[:, ::1] q, floating[::1] work, double bnorm,
+         double tol, intp max_iter, double[::1] hist, double[:, ::1] col):
+    """Conjugate gradients on A x = b, preconditioned by the symmetric forest-block
+    Gauss-Seidel sweep (_sgs_apply), for k right-hand sides at once (k independent CG
+    recurrences sharing every pass over memory).  On entry r = b - A x.
+
+    A is never multiplied: the sweep leaves s - A z, so A z = r - s, and the search
+    direction p = z + beta p gives A p = (r - s) + beta A p by the same recurrence.  An
+    iteration is one sweep (2 nb - 1 exact forest solves) and two fused vector passes
+    (disjoint blocks: r'z is summed by the sweep; else a third pass).  Stops when
+    ||r||_F <= tol * bnorm (r the recurrence residual: the caller confirms on b - A x)
+    or after max_iter iterations; hist[it] holds ||r||_F / bnorm after iteration it.
+    col: (4, k) workspace.  Returns (iterations, sweeps = iterations, status) with
+    status -2 when a curvature p'Ap <= 0 shows that A is not positive definite."""
+    cdef intp n = x.shape[0], k = x.shape[1], nb = block_ptr.shape[0] - 1
+    cdef intp it = 0, i, c, status = 0, sweeps = 0
+    cdef double rr, v
+    cdef bint done
+    cdef const index_t* ci = &cidx[0] if cidx.shape[0] > 0 else NULL
+    cdef const floating* cv = &cval[0] if cval.shape[0] > 0 else NULL
+    cdef floating* xp
+    cdef floating* rp
+    cdef floating* zp
+    cdef floating* sp
+    cdef floating* pp
+    cdef floating* qp
+    cdef double* rz = &col[0, 0]
+    cdef double* pq = &col[1, 0]
+    cdef double* al = &col[2, 0]
+    cdef double* be = &col[3, 0]
+    if n == 0 or nb == 0 or max_iter <= 0:
+        return 0, 0, 0
+    xp, rp, zp, sp, pp, qp = &x[0, 0], &r[0, 0], &z[0, 0], &s[0, 0], &p[0, 0], &q[0, 0]
+    with nogil:
+        for c in range(k):
+            rz[c] = 0
+            pq[c] = 0
+        for i in range(n * k):
+            if not disjoint:
+                zp[i] = 0
+            sp[i] = rp[i]
+        _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv, zp,
+             sp, &work[0], k, disjoint, rp, rz)
+        sweeps += 1
+        if not disjoint:
+            _dot_cols(rp, zp, n, k, rz)
+        for i in range(n):
+            for c in range(k):
+                v = zp[i * k + c]
+                pp[i * k + c] = <floating>v
+                qp[i * k + c] = rp[i * k + c] - sp[i * k + c]
+                pq[c] += v * qp[i * k + c]
+        while True:
+            for c in range(k):
+                if pq[c] > 0:
+                    al[c] = rz[c] / pq[c]
+                elif rz[c] == 0:
+                    al[c] = 0  # this column is solved exactly
+                else:
+                    status = -2
+            if status != 0:
+                break
+            rr = 0
+            for i in range(n):  # r -= alpha q, and s = r for the next sweep
+                for c in range(k):
+                    v = rp[i * k + c] - al[c] * qp[i * k + c]
+                    rp[i * k + c] = <floating>v
+                    sp[i * k + c] = <floating>v
+                    rr += v * v
+            if not disjoint:
+                for i in range(n * k):
+                    zp[i] = 0
+            hist[it] = sqrt(rr) / bnorm
+            it += 1
+            done = hist[it - 1] <= tol or it >= max_iter
+            if done:
+                for i in range(n):
+                    for c in range(k):
+                        xp[i * k + c] += <floating>(al[c] * pp[i * k + c])
+                break
+            for c in range(k):
+                be[c] = 0
+            _sgs(nb, &block_ptr[0], &order[0], &par[0], &a[0], &piv[0], &cptr[0], ci, cv,
+                 zp, sp, &work[0], k, disjoint, rp, be)
+            sweeps += 1
+            if not disjoint:
+                _dot_cols(rp, zp, n, k, be)
+            for c in range(k):
+                v = be[c]
+                be[c] = v / rz[c] if rz[c] != 0 else 0
+                rz[c] = v
+                pq[c] = 0
+            for i in range(n):  # x += alpha p, then the new p and q = A p
+                for c in range(k):
+                    xp[i * k + c] += <floating>(al[c] * pp[i * k + c])
+                    v = zp[i * k + c] + be[c] * pp[i * k + c]
+                    pp[i * k + c] = <floating>v
+                    qp[i * k + c] = <floating>(be[c] * qp[i * k + c] + rp[i * k + c]
+                                               - sp[i * k + c])
+                    pq[c] += v * qp[i * k + c]
+    return it, sweeps, int(status)

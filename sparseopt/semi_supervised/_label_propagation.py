@@ -110,7 +110,9 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
     i.e. :math:`L_{uu} F_u = W_{ul} Y_l`: the fixed point of scikit-learn's
     :class:`sklearn.semi_supervised.LabelPropagation` (hard clamping), computed here to
     a relative residual ``tol`` by :func:`sparseopt.bcd.forest_bcd` instead of by
-    repeated propagation. See the :ref:`user guide <semi_supervised>`.
+    repeated propagation: by default conjugate gradients preconditioned by a
+    symmetric sweep of exact forest-block solves, all classes at once. See the
+    :ref:`user guide <semi_supervised>`.
 
     Parameters
     ----------
@@ -130,10 +132,17 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
         Blocks of the solver: ``"greedy-forest"``, ``"red-black"`` (bipartite graphs
         only), ``"greedy-tree"`` or ``"coordinate"``; see
         :func:`sparseopt.bcd.forest_bcd`.
+    acceleration : {"auto", "cg"} or None, default="auto"
+        ``"cg"``: conjugate gradients preconditioned by the symmetric forest-block
+        Gauss-Seidel sweep; None: plain block coordinate descent; ``"auto"``: ``"cg"``
+        unless ``blocks="greedy-tree"`` (whose blocks change every iteration). See
+        :func:`sparseopt.bcd.forest_bcd`. On a 500 x 500 lattice and on the digits
+        k-NN graph, ``"cg"`` took 4-6x fewer epochs than plain forest BCD and less
+        time than scipy's CG (the user guide's benchmark), hence the default.
     tol : float, default=1e-8
         Relative residual :math:`\|W_{ul}Y_l - L_{uu}F_u\|_F / \|W_{ul}Y_l\|_F` to reach.
     max_iter : int, default=1000
-        Maximum number of solver epochs.
+        Maximum number of solver iterations (epochs, or CG iterations).
 
     Attributes
     ----------
@@ -147,7 +156,8 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
     transduction_ : ndarray of shape (n_samples,)
         The label assigned to every training sample (the argmax of its distribution).
     n_iter_ : int
-        Solver epochs (0 when nothing was unlabeled).
+        Solver iterations (0 when nothing was unlabeled): CG iterations (one forward
+        and backward sweep of forest solves each) with acceleration, else epochs.
     converged_ : bool
         Whether the solver reached ``tol``.
     n_features_in_ : int
@@ -197,16 +207,18 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "blocks": [StrOptions({"greedy-forest", "red-black", "greedy-tree", "coordinate"})],
+        "acceleration": [StrOptions({"auto", "cg"}), None],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, kernel="knn", *, gamma=20.0, n_neighbors=7, blocks="greedy-forest",
-                 tol=1e-8, max_iter=1000):
+                 acceleration="auto", tol=1e-8, max_iter=1000):
         self.kernel = kernel
         self.gamma = gamma
         self.n_neighbors = n_neighbors
         self.blocks = blocks
+        self.acceleration = acceleration
         self.tol = tol
         self.max_iter = max_iter
 
@@ -295,13 +307,13 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
             B = W_ul @ Y[labeled]
             with warnings.catch_warnings():  # re-raised below with the estimator's words
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                res = forest_bcd(A, B, blocks=self.blocks, tol=self.tol,
-                                 max_iter=self.max_iter)
+                res = forest_bcd(A, B, blocks=self.blocks, acceleration=self.acceleration,
+                                 tol=self.tol, max_iter=self.max_iter)
             F[solve] = res.x
             self.n_iter_, self.converged_ = res.n_iter, res.converged
             if not res.converged:
                 warnings.warn(f"LabelPropagation stopped after max_iter={self.max_iter} "
-                              f"epochs at relative residual {res.residual:.3g} > "
+                              f"iterations at relative residual {res.residual:.3g} > "
                               f"tol={self.tol:g}; increase max_iter", ConvergenceWarning,
                               stacklevel=2)
         np.clip(F, 0.0, None, out=F)  # the exact solution lies in [0, 1]; drop rounding

@@ -39,21 +39,27 @@ def _is_forest(A, nodes):
 
 @pytest.mark.parametrize("blocks", BLOCKS)
 @pytest.mark.parametrize("selection", ["cyclic", "greedy"])
-def test_matches_spsolve_random_graph(rng, blocks, selection):
+@pytest.mark.parametrize("acceleration", [None, "auto"])
+def test_matches_spsolve_random_graph(rng, blocks, selection, acceleration):
     A = random_spd(rng, 300, 0.02)
     B = rng.standard_normal((300, 3))
-    res = forest_bcd(A, B, blocks=blocks, selection=selection, tol=1e-10, max_iter=5000)
+    res = forest_bcd(A, B, blocks=blocks, selection=selection, acceleration=acceleration,
+                     tol=1e-10, max_iter=5000)
     ref = spsolve(sp.csc_matrix(A), B)
     assert res.converged
+    sweepable = blocks != "greedy-tree" and selection == "cyclic"
+    assert res.acceleration == ("cg" if acceleration == "auto" and sweepable else None)
     assert res.residual <= 1e-10
     assert np.linalg.norm(B - A @ res.x) <= 1e-10 * np.linalg.norm(B) * 1.0001
     np.testing.assert_allclose(res.x, ref, rtol=0, atol=1e-7 * np.abs(ref).max())
 
 
-def test_red_black_on_lattice_matches_spsolve(rng):
+@pytest.mark.parametrize("acceleration", [None, "cg"])
+def test_red_black_on_lattice_matches_spsolve(rng, acceleration):
     A = lattice_laplacian(20, 0.05)
     b = rng.standard_normal(400)
-    res = forest_bcd(A, b, blocks="red-black", tol=1e-10, max_iter=20000)
+    res = forest_bcd(A, b, blocks="red-black", acceleration=acceleration, tol=1e-10,
+                     max_iter=20000)
     assert res.converged and res.x.shape == (400,)
     ref = spsolve(sp.csc_matrix(A), b)
     np.testing.assert_allclose(res.x, ref, atol=1e-7 * np.abs(ref).max())
@@ -88,8 +94,9 @@ def test_exact_block_minimisation(rng):
     ptr, order, par, a, piv = _orient_blocks(A, diag, [blk], require_cover=False)
     X = x0.reshape(-1, 1).copy()
     R = (b - A @ x0).reshape(-1, 1).copy()
-    _forest._epoch_fixed(A.indptr, A.indices, A.data, diag, ptr, order, par, a, piv, X, R,
-                         np.empty(120), False, 0)
+    cptr, cidx, cval = _forest._coupling(A.indptr, A.indices, A.data, ptr, order)
+    _forest._epoch_fixed(A.indptr, A.indices, A.data, diag, ptr, order, par, a, piv, cptr,
+                         cidx, cval, X, R, np.empty(120), False, 0)
     Abb = A[blk][:, blk].toarray()
     want = np.linalg.solve(Abb, b[blk] - A[blk][:, rest] @ x0[rest])
     np.testing.assert_allclose(X[blk, 0], want, rtol=1e-10, atol=1e-12)
@@ -173,6 +180,8 @@ def test_errors(rng):
         forest_bcd(A, b, blocks="lines")
     with pytest.raises(ValueError, match="cover"):
         forest_bcd(A, b, blocks=[np.array([0])])
+    with pytest.raises(ValueError, match="repeats a node"):
+        forest_bcd(A, b, blocks=[np.array([2, 0, 2]), np.arange(30)])
     with pytest.raises(ValueError, match="forest"):
         forest_bcd(A, b, blocks=[np.arange(30)])
     with pytest.raises(ValueError, match="tol"):
@@ -190,3 +199,81 @@ def test_max_iter_warns(rng):
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         res = forest_bcd(A, rng.standard_normal(900), max_iter=2)
     assert not res.converged and res.n_iter == 2 and len(res.history) == 2
+
+
+def _block_splitting(A, blocks):
+    """D, L, U of A for the block order of ``blocks``: D the within-block entries, L
+    the entries A_ij with j's block swept before i's."""
+    beta = np.empty(A.shape[0], dtype=int)
+    for bi, blk in enumerate(blocks):
+        beta[blk] = bi
+    dense = A.toarray()
+    bi, bj = np.meshgrid(beta, beta, indexing="ij")
+    return (np.where(bi == bj, dense, 0), np.where(bi > bj, dense, 0),
+            np.where(bi < bj, dense, 0))
+
+
+@pytest.mark.parametrize("kind", ["greedy-forest", "overlapping"])
+def test_sweep_is_symmetric_block_gauss_seidel(rng, kind):
+    from sparseopt.bcd import _forest
+
+    A, diag = _check_spd_matrix(random_spd(rng, 60, 0.08))
+    blocks = sorted(greedy_forest_blocks(A), key=len)
+    if kind == "overlapping":  # a second partition: symmetrized multiplicative Schwarz
+        blocks = blocks + greedy_forest_blocks(A, order=rng.permutation(60))
+    oriented = _orient_blocks(A, diag, blocks)
+    cptr, cidx, cval = _forest._coupling(A.indptr, A.indices, A.data, *oriented[:2])
+    R = rng.standard_normal((60, 2))
+    Z, S = np.zeros((60, 2)), R.copy()
+    _forest._sgs_apply(*oriented, cptr, cidx, cval, Z, S, np.empty(120))
+    np.testing.assert_allclose(S, R - A @ Z, atol=1e-12)  # the sweep leaves r - A z
+    # M^{-1} applied to the identity: symmetric positive definite
+    Minv = np.zeros((60, 60))
+    for j in range(60):
+        z, s = np.zeros((60, 1)), np.eye(60)[:, [j]].copy()
+        _forest._sgs_apply(*oriented, cptr, cidx, cval, z, s, np.empty(60))
+        Minv[:, j] = z[:, 0]
+    np.testing.assert_allclose(Minv, Minv.T, atol=1e-12)
+    assert np.linalg.eigvalsh((Minv + Minv.T) / 2).min() > 0
+    if kind == "greedy-forest":  # M = (D + L) D^{-1} (D + U), Notes of forest_bcd
+        D, L, U = _block_splitting(A, blocks)
+        M = (D + L) @ np.linalg.solve(D, D + U)
+        np.testing.assert_allclose(Minv @ M, np.eye(60), atol=1e-9)
+
+
+def test_cg_needs_fewer_epochs_than_plain_sweeps(rng):
+    A = lattice_laplacian(40, 1e-3)
+    B = rng.standard_normal((1600, 2))
+    plain = forest_bcd(A, B, acceleration=None, tol=1e-8, max_iter=20000)
+    acc = forest_bcd(A, B, acceleration="cg", tol=1e-8)
+    assert plain.converged and acc.converged and acc.acceleration == "cg"
+    assert np.linalg.norm(B - A @ acc.x) <= 1e-8 * np.linalg.norm(B)
+    # plain block Gauss-Seidel needs O(cond) sweeps, CG O(sqrt(cond)): far fewer here
+    assert acc.epochs * 5 < plain.epochs
+    # the counts add up: every CG iteration is one sweep (2 m - 1 block updates)
+    nb = len(acc.blocks)
+    assert acc.n_updates % (2 * nb - 1) == 0
+    sweeps = acc.n_updates // (2 * nb - 1)
+    assert sweeps in (acc.n_iter, acc.n_iter + 1)
+    assert acc.n_coordinate_updates == sweeps * (2 * 1600 - len(acc.blocks[-1]))
+    assert [len(b) for b in acc.blocks] == sorted(len(b) for b in acc.blocks)
+
+
+def test_cg_on_coordinate_blocks_and_given_blocks(rng):
+    A = random_spd(rng, 200, 0.03)
+    b = rng.standard_normal(200)
+    ref = spsolve(sp.csc_matrix(A), b)
+    for blocks in ["coordinate", greedy_forest_blocks(A, order="natural")]:
+        res = forest_bcd(A, b, blocks=blocks, acceleration="cg", tol=1e-11)
+        assert res.converged and res.acceleration == "cg"
+        np.testing.assert_allclose(res.x, ref, atol=1e-8 * np.abs(ref).max())
+
+
+def test_cg_needs_fixed_cyclic_blocks(rng):
+    A = random_spd(rng, 30, 0.2)
+    with pytest.raises(ValueError, match="fixed blocks swept cyclically"):
+        forest_bcd(A, np.ones(30), blocks="greedy-tree", acceleration="cg")
+    with pytest.raises(ValueError, match="fixed blocks swept cyclically"):
+        forest_bcd(A, np.ones(30), selection="greedy", acceleration="cg")
+    with pytest.raises(ValueError, match="acceleration must be"):
+        forest_bcd(A, np.ones(30), acceleration="chebyshev")

@@ -52,11 +52,12 @@ def test_matches_sklearn_fixed_point_rbf(rng):
 
 
 @pytest.mark.parametrize("blocks", ["greedy-forest", "greedy-tree", "coordinate"])
-def test_blocks_agree_knn(rng, blocks):
+@pytest.mark.parametrize("acceleration", [None, "auto"])
+def test_blocks_agree_knn(rng, blocks, acceleration):
     X, y = make_blobs(300, centers=4, random_state=2)
     yp = _partial(rng, y, 0.1)
     ref = LabelPropagation(tol=1e-12).fit(X, yp)
-    out = LabelPropagation(blocks=blocks, tol=1e-12).fit(X, yp)
+    out = LabelPropagation(blocks=blocks, acceleration=acceleration, tol=1e-12).fit(X, yp)
     np.testing.assert_allclose(out.label_distributions_, ref.label_distributions_,
                                atol=1e-8)
     assert (out.transduction_ == y).mean() > 0.9
@@ -99,6 +100,7 @@ def test_bad_affinity():
 def test_max_iter_warns(rng):
     X, y = make_blobs(300, centers=3, random_state=4)
     yp = _partial(rng, y, 0.05)
-    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
-        model = LabelPropagation(max_iter=1).fit(X, yp)
-    assert not model.converged_
+    for acceleration in [None, "cg"]:
+        with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+            model = LabelPropagation(max_iter=1, acceleration=acceleration).fit(X, yp)
+        assert not model.converged_ and model.n_iter_ == 1
