@@ -46,6 +46,11 @@ cdef class _Folded(Penalty):
     cdef double _p(self, double x, double a) noexcept nogil
     cdef double _dp(self, double x, double a) noexcept nogil
     cdef double _prox_abs(self, double u, double step, double a) noexcept nogil
+    # the exact coordinate curvatures of a least-squares datafit (see subdiff_dist)
+    cdef const double[::1] curv
+    cdef bint have_curv
+    # the smallest |grad| at which the exact coordinate step from 0 (curvature L) moves
+    cdef double _zero_threshold(self, double a, double L) noexcept nogil
 
 
 cdef class MCPenalty(_Folded):

@@ -252,17 +252,40 @@ cdef class _Folded(Penalty):
         x = self._prox_abs(fabs(v), step, a)
         return x if v >= 0.0 else -x
 
+    def py_set_curvatures(self, const double[::1] curv):
+        """Give the exact curvatures L_j of the datafit along each coordinate (the
+        solver does, for least squares): they define the optimality of a coordinate at 0,
+        below."""
+        self.curv = curv
+        self.have_curv = True
+
+    def py_zero_threshold(self, double L, Py_ssize_t j=0):
+        """The smallest |grad| at which the exact coordinate step from 0 with curvature
+        L leaves 0 (for the tests)."""
+        return self._zero_threshold(self._a(j), L)
+
+    cdef double _zero_threshold(self, double a, double L) noexcept nogil:
+        return a
+
     cdef double subdiff_dist(self, double w, double grad, Py_ssize_t j) noexcept nogil:
-        # First-order (Frechet) stationarity: -grad = sign(w) p'(|w|) for w != 0, and
-        # |grad| <= alpha at 0 (-grad <= alpha with positivity).
-        cdef double a = self._a(j)
+        # On the support, first-order (Frechet) stationarity: -grad = sign(w) p'(|w|).
+        # At 0 the Frechet condition is |grad| <= alpha. When the coordinate problem
+        # min_x grad x + L x^2 / 2 + p(|x|) is nonconvex (L < 1 / gamma for MCP), 0 can
+        # meet it and still not be the coordinate's minimizer: the exact step jumps to a
+        # nonzero value once |grad| exceeds a threshold t(L) < alpha. With the curvatures
+        # known, the condition at 0 is |grad| <= t(L_j) (-grad <= t with positivity):
+        # the point is then a coordinate-wise minimum, not only stationary.
+        cdef double a = self._a(j), t
         if w > 0.0:
             return fabs(grad + self._dp(w, a))
         if w < 0.0:
             return fabs(grad - self._dp(-w, a))
+        t = a
+        if self.have_curv and a > 0.0 and self.curv[j] > 0.0:
+            t = self._zero_threshold(a, self.curv[j])
         if self.positive:
-            return fmax(0.0, -grad - a)
-        return fmax(0.0, fabs(grad) - a)
+            return fmax(0.0, -grad - t)
+        return fmax(0.0, fabs(grad) - t)
 
     cdef bint is_penalized(self, Py_ssize_t j) noexcept nogil:
         return self._a(j) > 0.0
@@ -282,6 +305,16 @@ cdef class MCPenalty(_Folded):
 
     cdef double _prox_abs(self, double u, double step, double a) noexcept nogil:
         return _mcp_prox_abs(u, step, a, self.gamma)
+
+    cdef double _zero_threshold(self, double a, double L) noexcept nogil:
+        # With step s = 1 / L >= gamma the piece [0, gamma a] of the coordinate problem
+        # is concave: from 0 the only competitor is the flat piece's minimizer u = |g| / L
+        # (or its end gamma a, which never wins first), better than 0 once
+        # u^2 / (2 s) > gamma a^2 / 2, i.e. |g| > a sqrt(gamma L). Otherwise soft
+        # thresholding: |g| > a.
+        if L * self.gamma >= 1.0:
+            return a
+        return a * sqrt(self.gamma * L)
 
 
 cdef class SCADPenalty(_Folded):
@@ -326,6 +359,21 @@ cdef class SCADPenalty(_Folded):
             if fx < fbest:
                 best, fbest = u, fx
         return best
+
+
+    cdef double _zero_threshold(self, double a, double L) noexcept nogil:
+        # Step s = 1 / L, u = |g| / L. Below u = s a the linear piece keeps x at 0, so a
+        # move from 0 needs a farther candidate: the end gamma a of the concave middle
+        # piece, better than 0 once u > a (gamma^2 + q) / (2 gamma) with q = s (gamma + 1),
+        # when that is below gamma a (q < gamma^2); else x = u on the flat piece, better
+        # once u^2 / (2 s) > a^2 (gamma + 1) / 2, i.e. u > a sqrt(q). For
+        # s <= gamma - 1 (a convex coordinate problem) this is s a: the slope a.
+        cdef double g = self.gamma, s = 1.0 / L, q = s * (g + 1.0), u
+        if q < g * g:
+            u = a * (g * g + q) / (2.0 * g)
+        else:
+            u = a * sqrt(q)
+        return L * fmin(u, s * a)
 
 
 cdef class L0Penalty(Penalty):

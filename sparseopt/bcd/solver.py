@@ -760,6 +760,10 @@ class GreedyBCD:
         pen = self.penalty._make(p)
         if hasattr(pen, "py_set_lipschitz"):  # penalties whose optimality uses L_j (L0)
             pen.py_set_lipschitz(df.py_lipschitz())
+        if hasattr(pen, "py_set_curvatures") and isinstance(self.datafit, Quadratic):
+            # MCP, SCAD: with the exact coordinate curvatures (least squares), a zero
+            # coefficient is optimal only if the exact coordinate step keeps it at 0
+            pen.py_set_curvatures(df.py_lipschitz())
         unpen = np.flatnonzero(self.penalty.weights == 0) if getattr(
             self.penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
         if self.penalty.alpha == 0:

@@ -27,7 +27,11 @@ _DOC_SHARED = """
     tol : float, default=1e-4
         Target largest violation of the first-order optimality conditions, relative
         to the largest entry of the gradient at ``coef = 0``. The problem is nonconvex:
-        the solver returns a stationary point, not necessarily the global minimum.
+        the solver returns a stationary point, not necessarily the global minimum. A
+        zero coefficient counts as optimal only if the exact coordinate step keeps it
+        at 0: when a column's curvature ``||x_j||^2 / n`` is small (below ``1 / gamma``
+        for MCP), that is stricter than ``|grad_j| <= alpha``, and the point returned
+        is a coordinate-wise minimum.
     warm_start : bool, default=False
         Start from the previous solution (the way to follow a regularization path:
         decrease ``alpha`` between fits).

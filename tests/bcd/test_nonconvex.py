@@ -201,3 +201,49 @@ def test_folded_weights_scale_the_level_not_the_value():
                                     a * a * 4.7 / 2)))):
         got = pen._make(3).py_value(w)
         assert np.isclose(got, value(omega, np.abs(w)).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, gammas", [("mcp", (1.1, 3.0, 10.0)),
+                                          ("scad", (2.1, 3.7, 10.0))])
+def test_zero_threshold_is_where_the_exact_step_leaves_zero(name, gammas):
+    # The closed form against a bisection on the exact prox, convex and nonconvex
+    # coordinate problems (L gamma above and below 1).
+    for gamma in gammas:
+        for a in (0.3, 1.0):
+            pen = _spec(name, a, gamma)._make(1)
+            for L in np.geomspace(1e-4, 10, 40):
+                lo, hi = 0.0, 2 * a
+                for _ in range(100):
+                    mid = 0.5 * (lo + hi)
+                    if pen.py_prox(mid / L, 1 / L, 0) != 0:
+                        hi = mid
+                    else:
+                        lo = mid
+                assert_allclose(pen.py_zero_threshold(L), hi, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, gamma", [("mcp", 3.0), ("scad", 3.7)])
+@pytest.mark.parametrize("seed", range(3))
+def test_small_curvature_stops_at_a_coordinatewise_minimum(name, gamma, seed):
+    # Columns with ||x_j||^2 / n = 0.01: L_j gamma < 1, each coordinate problem is
+    # nonconvex, and a zero with |grad_j| <= alpha can still be improved by its exact
+    # step. The solver's condition at 0 rules that out: no exact coordinate step lowers
+    # the objective at the solution.
+    rng = np.random.default_rng(seed)
+    n, p = 100, 300
+    X = 0.1 * rng.standard_normal((n, p))
+    w0 = np.zeros(p)
+    w0[:10] = rng.choice([-1, 1], 10) * rng.uniform(5, 20, 10)
+    y = X @ w0 + 0.5 * rng.standard_normal(n)
+    alpha = float(np.max(np.abs(X.T @ y)) / n / 10)
+    spec = _spec(name, alpha, gamma)
+    res = GreedyBCD(Quadratic(), spec, tol=1e-10, max_iter=1000).solve(X, y)
+    pen = spec._make(p)
+    w = res.coef
+    F = 0.5 * np.mean((y - X @ w) ** 2) + pen.py_value(w)
+    grad = X.T @ (X @ w - y) / n
+    L = (X ** 2).sum(axis=0) / n
+    for j in range(p):
+        v = w.copy()
+        v[j] = pen.py_prox(w[j] - grad[j] / L[j], 1 / L[j], j)
+        assert 0.5 * np.mean((y - X @ v) ** 2) + pen.py_value(v) >= F - 1e-12 * F
