@@ -217,6 +217,24 @@ cdef intp _orient(const index_t* indptr, const index_t* indices, const floating*
     return 0
 
 
+cdef inline void _gather_eliminate(intp m, const intp* order, const intp* par,
+                                   const floating* a, const floating* piv,
+                                   const floating* r, floating* h, intp k) noexcept nogil:
+    """The forward half of a tree solve, shared by both block solves: h = r_b in the
+    block's order, then each node eliminated into its parent, leaves first."""
+    cdef intp t, p, c
+    cdef floating f
+    for t in range(m):
+        for c in range(k):
+            h[t * k + c] = r[order[t] * k + c]
+    for t in range(m - 1, 0, -1):
+        p = par[t]
+        if p >= 0:
+            f = a[t] * piv[t]
+            for c in range(k):
+                h[p * k + c] -= f * h[t * k + c]
+
+
 cdef void _solve_block(const index_t* indptr, const index_t* indices, const floating* data,
                        intp m, const intp* order, const intp* par, const floating* a,
                        const floating* piv, floating* h, floating* x, floating* r,
@@ -224,17 +242,8 @@ cdef void _solve_block(const index_t* indptr, const index_t* indices, const floa
     """Exact minimisation over an oriented forest block: solve A_bb d = r_b by two tree
     sweeps, then x_b += d and r -= A[:, b] d."""
     cdef intp t, p, c, i, q, j
-    cdef floating f, v
-    for t in range(m):
-        i = order[t]
-        for c in range(k):
-            h[t * k + c] = r[i * k + c]
-    for t in range(m - 1, 0, -1):  # eliminate t into its parent
-        p = par[t]
-        if p >= 0:
-            f = a[t] * piv[t]
-            for c in range(k):
-                h[p * k + c] -= f * h[t * k + c]
+    cdef floating v
+    _gather_eliminate(m, order, par, a, piv, r, h, k)
     for t in range(m):  # back-substitution, roots first; h[p] already holds d_p
         p = par[t]
         for c in range(k):
@@ -268,16 +277,7 @@ cdef void _solve_block_split(intp m, const intp* order, const intp* par, const f
     rcg_b' x_b after the update, column by column."""
     cdef intp t, p, c, i, q, j
     cdef floating f, v, xi
-    for t in range(m):
-        i = order[t]
-        for c in range(k):
-            h[t * k + c] = r[i * k + c]
-    for t in range(m - 1, 0, -1):  # eliminate t into its parent
-        p = par[t]
-        if p >= 0:
-            f = a[t] * piv[t]
-            for c in range(k):
-                h[p * k + c] -= f * h[t * k + c]
+    _gather_eliminate(m, order, par, a, piv, r, h, k)
     for t in range(m):  # back-substitution, roots first; h[p] already holds d_p
         p = par[t]
         i = order[t]
