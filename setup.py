@@ -30,6 +30,7 @@ C_SOURCES = {
     "sparseopt.utils._openmp": ["_ext/src/openmp_info.c"],
     "sparseopt.utils._csr_check": ["_ext/src/csr_check.c"],
     "sparseopt.sparse._csrmm": ["_ext/src/csrmm.c"],
+    "sparseopt.sparse._spgemm": ["_ext/src/spgemm.c"],
     "sparseopt.ot._sinkhorn": ["_ext/src/sinkhorn.c"],
 }
 

@@ -185,8 +185,11 @@ def _spgemm_cases(quick, nt):
                       lambda A, nt=nt: spgemm(A, A, threads=nt), ours=True),
             Contender("sparseopt spgemm (1 thread)", lambda A: spgemm(A, A, threads=1),
                       ours=True),
-            Contender("sparseopt spgemm one-pass (1 thread)",
-                      lambda A: spgemm(A, A, threads=1, algorithm="one-pass"), ours=True),
+            Contender("sparseopt spgemm two-pass (1 thread)",
+                      lambda A: spgemm(A, A, threads=1, algorithm="two-pass"), ours=True),
+            Contender(f"sparseopt spgemm two-pass ({nt} threads)",
+                      lambda A, nt=nt: spgemm(A, A, threads=nt, algorithm="two-pass"),
+                      ours=True),
             Contender(f"sparseopt spgemm sorted ({nt} threads)",
                       lambda A, nt=nt: spgemm(A, A, threads=nt, sort_indices=True), ours=True),
             Contender("scipy A @ A", scipy_product),
@@ -218,9 +221,10 @@ quick, index, method = sys.argv[1] == "1", int(sys.argv[2]), sys.argv[3]
 name, make = _spgemm_matrices(quick)[index]
 A = make()
 run = {"scipy": lambda: A @ A,
-       "two-pass 1": lambda: spgemm(A, A, threads=1),
-       "two-pass 2": lambda: spgemm(A, A, threads=2),
-       "one-pass 1": lambda: spgemm(A, A, threads=1, algorithm="one-pass")}[method]
+       "one-pass 1": lambda: spgemm(A, A, threads=1),
+       "one-pass 2": lambda: spgemm(A, A, threads=2),
+       "two-pass 1": lambda: spgemm(A, A, threads=1, algorithm="two-pass"),
+       "two-pass 2": lambda: spgemm(A, A, threads=2, algorithm="two-pass")}[method]
 spgemm(A[:10], A)  # load the extension and its OpenMP runtime before measuring
 with open("/proc/self/clear_refs", "w") as fh:
     fh.write("5")  # reset the peak resident set to the current one
@@ -232,8 +236,8 @@ print(name, nbytes(A), nbytes(C), peak)
 """
 
 
-def peak_memory_study(quick: bool = False, methods=("scipy", "two-pass 1", "two-pass 2",
-                                                    "one-pass 1")):
+def peak_memory_study(quick: bool = False, methods=("scipy", "one-pass 1", "one-pass 2",
+                                                    "two-pass 1", "two-pass 2")):
     """Peak resident memory of ``A @ A`` per method, each in a fresh interpreter.
 
     The peak resident set is reset just before the product (``/proc/self/clear_refs``),

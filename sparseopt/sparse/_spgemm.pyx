@@ -1,38 +1,213 @@
-# Row-wise (Gustavson) sparse x sparse product with hash or dense accumulators, in two
-# phases (symbolic count, numeric fill), multi-threaded over chunks of rows of equal work.
+# Wrapper of the C sparse x sparse product (_ext/src/spgemm.c), GIL released.
 #
-# Inputs arrive validated from _spgemm.py: A and B are CSR with in-bounds indices of one
-# index type, values of one float type, A.shape[1] == B.shape[0]; `chunks` partitions the
-# rows of A (increasing, chunks[0] = 0, chunks[-1] = n_rows) and `flops` is the prefix sum
-# of the per-row multiply counts. Nothing here re-checks them.
-#
-# Per row, the accumulator is a hash table of the next power of two >= 2 x the row's
-# bound (flops in the symbolic phase, nnz in the numeric one: occupancy <= 50 %), with a
-# multiplicative hash and linear probing, unless that table would reach `dense_from`
-# slots: then a dense array of n_cols values with a generation mark (never cleared) is
-# used. Tables are thread-private and allocated once per thread at the largest size needed.
+# Inputs arrive validated from _spgemm_front.py: A, B (and the mask) are CSR with
+# in-bounds indices, contiguous, of one index type; A and B hold values of one type;
+# A.shape[1] == B.shape[0]; `chunks` partitions the rows of A (increasing, chunks[0] = 0,
+# chunks[-1] = n_rows). Nothing here re-checks them.
 cimport cython
-from cython.parallel cimport parallel, prange
+cimport numpy as cnp
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memset
 
+import numpy as np
+
+from sparseopt._core cimport SO_ERR_ALLOC, SO_OK
 from sparseopt._typedefs cimport index_t
 
-# values of the numeric phase: the float types and complex128 (scipy's complex default)
-ctypedef fused value_t:
-    float
-    double
-    double complex
-
-cdef int64_t _HASH = 107
+cnp.import_array()
 
 
-cdef inline int64_t _pow2_at_least(int64_t x) noexcept nogil:
-    cdef int64_t p = 8
-    while p < x:
-        p <<= 1
-    return p
+cdef extern from "sparseopt/spgemm.h" nogil:
+    int SO_ERR_OVERFLOW
+    int SO_SPGEMM_F32
+    int SO_SPGEMM_F64
+    int SO_SPGEMM_C128
+    ctypedef struct so_spgemm_plan:
+        int64_t n_rows, n_cols, b_rows
+        const void *a_ptr
+        const void *a_ind
+        const void *a_val
+        const void *b_ptr
+        const void *b_ind
+        const void *b_val
+        const void *m_ptr
+        const void *m_ind
+        int64_t n_chunks
+        const int64_t *chunks
+        int64_t dense_from
+        int keep_zeros, sort_rows, n_threads
+    int so_spgemm_count(int itype, const so_spgemm_plan *plan, int64_t *chunk_nnz)
+    int so_spgemm_fill(int vtype, int itype, const so_spgemm_plan *plan,
+                       const int64_t *chunk_start, void *c_ptr, void *c_ind, void *c_val,
+                       int64_t *chunk_end)
+    int64_t so_spgemm_compact(int vtype, int itype, int64_t n_chunks, const int64_t *chunks,
+                              const int64_t *chunk_start, const int64_t *chunk_end,
+                              void *c_ptr, void *c_ind, void *c_val)
+    int so_spgemm_grow(int vtype, int itype, const so_spgemm_plan *plan,
+                       const int64_t *bound, int64_t reserve, int64_t limit, void *c_ptr,
+                       void **c_ind, void **c_val, int64_t *nnz)
+    void so_spgemm_free(void *buffer)
+
+
+class SpgemmOverflow(Exception):
+    """nnz(C) does not fit the index type: the caller retries with int64 indices."""
+
+
+cdef inline void *_data(cnp.ndarray a):
+    return cnp.PyArray_DATA(a)
+
+
+cdef int _vtype(dtype) except -1:
+    if dtype == np.float32:
+        return SO_SPGEMM_F32
+    if dtype == np.float64:
+        return SO_SPGEMM_F64
+    if dtype == np.complex128:
+        return SO_SPGEMM_C128
+    raise TypeError(f"spgemm kernel: unsupported value dtype {dtype}")
+
+
+cdef int _itype(dtype) except -1:
+    if dtype == np.int32:
+        return 32
+    if dtype == np.int64:
+        return 64
+    raise TypeError(f"spgemm kernel: unsupported index dtype {dtype}")
+
+
+cdef void _plan(so_spgemm_plan *P, A, B, mask, cnp.ndarray chunks, int64_t dense_from,
+                bint keep_zeros, bint sort_rows, int n_threads, bint values):
+    P.n_rows = A.shape[0]
+    P.n_cols = B.shape[1]
+    P.b_rows = B.shape[0]
+    P.a_ptr = _data(A.indptr)
+    P.a_ind = _data(A.indices)
+    P.b_ptr = _data(B.indptr)
+    P.b_ind = _data(B.indices)
+    P.a_val = _data(A.data) if values else NULL
+    P.b_val = _data(B.data) if values else NULL
+    if mask is not None:
+        P.m_ptr = _data(mask[0])
+        P.m_ind = _data(mask[1])
+    else:
+        P.m_ptr = NULL
+        P.m_ind = NULL
+    P.n_chunks = chunks.shape[0] - 1
+    P.chunks = <const int64_t *>_data(chunks)
+    P.dense_from = dense_from
+    P.keep_zeros = keep_zeros
+    P.sort_rows = sort_rows
+    P.n_threads = n_threads
+
+
+cdef _raise(int status):
+    if status == SO_ERR_ALLOC:
+        raise MemoryError("spgemm could not allocate its per-thread accumulators or "
+                          "its output")
+    if status == SO_ERR_OVERFLOW:
+        raise SpgemmOverflow()
+    raise RuntimeError(f"spgemm kernel failed with status {status}")
+
+
+def count(A, B, mask, cnp.ndarray chunks, int64_t dense_from, int n_threads):
+    """Entries of C per chunk of rows (the symbolic pass); ``mask`` is None or
+    ``(indptr, indices)``."""
+    cdef so_spgemm_plan P
+    cdef int itype = _itype(A.indptr.dtype), status
+    cdef cnp.ndarray out = np.empty(chunks.shape[0] - 1, dtype=np.int64)
+    cdef int64_t *out_p = <int64_t *>_data(out)
+    _plan(&P, A, B, mask, chunks, dense_from, False, False, n_threads, False)
+    with nogil:
+        status = so_spgemm_count(itype, &P, out_p)
+    if status != SO_OK:
+        _raise(status)
+    return out
+
+
+def fill(A, B, mask, cnp.ndarray chunks, cnp.ndarray chunk_start, int64_t dense_from,
+         bint keep_zeros, bint sort_rows, int n_threads, cnp.ndarray c_ptr,
+         cnp.ndarray c_ind, cnp.ndarray c_val):
+    """The numeric pass: chunk c written from ``chunk_start[c]``; returns each chunk's end."""
+    cdef so_spgemm_plan P
+    cdef int itype = _itype(A.indptr.dtype), vtype = _vtype(A.data.dtype), status
+    cdef cnp.ndarray end = np.empty(chunks.shape[0] - 1, dtype=np.int64)
+    cdef const int64_t *start_p = <const int64_t *>_data(chunk_start)
+    cdef int64_t *end_p = <int64_t *>_data(end)
+    cdef void *ptr_p = _data(c_ptr)
+    cdef void *ind_p = _data(c_ind)
+    cdef void *val_p = _data(c_val)
+    _plan(&P, A, B, mask, chunks, dense_from, keep_zeros, sort_rows, n_threads, True)
+    with nogil:
+        status = so_spgemm_fill(vtype, itype, &P, start_p, ptr_p, ind_p, val_p, end_p)
+    if status != SO_OK:
+        _raise(status)
+    return end
+
+
+def compact(cnp.ndarray chunks, cnp.ndarray chunk_start, cnp.ndarray chunk_end,
+            cnp.ndarray c_ptr, cnp.ndarray c_ind, cnp.ndarray c_val):
+    """Close the gaps between chunks left by dropped zeros; returns nnz(C)."""
+    cdef int itype = _itype(c_ind.dtype), vtype = _vtype(c_val.dtype)
+    cdef int64_t nnz, nc = chunks.shape[0] - 1
+    cdef const int64_t *ch = <const int64_t *>_data(chunks)
+    cdef const int64_t *st = <const int64_t *>_data(chunk_start)
+    cdef const int64_t *en = <const int64_t *>_data(chunk_end)
+    cdef void *ptr_p = _data(c_ptr)
+    cdef void *ind_p = _data(c_ind)
+    cdef void *val_p = _data(c_val)
+    with nogil:
+        nnz = so_spgemm_compact(vtype, itype, nc, ch, st, en, ptr_p, ind_p, val_p)
+    return nnz
+
+
+cdef void _release(object capsule) noexcept:
+    so_spgemm_free(PyCapsule_GetPointer(capsule, NULL))
+
+
+cdef cnp.ndarray _adopt(void *buffer, int64_t n, dtype):
+    """A numpy array over a buffer from so_spgemm_grow, freed with the array."""
+    cdef cnp.npy_intp dims[1]
+    cdef cnp.ndarray arr
+    if buffer == NULL:
+        return np.empty(0, dtype=dtype)
+    dims[0] = n
+    arr = cnp.PyArray_SimpleNewFromData(1, dims, np.dtype(dtype).num, buffer)
+    cnp.set_array_base(arr, PyCapsule_New(buffer, NULL, _release))
+    return arr
+
+
+def grow(A, B, mask, cnp.ndarray chunks, bound, int64_t dense_from, bint keep_zeros,
+         bint sort_rows, int n_threads, int64_t reserve, int64_t limit):
+    """One-pass product: ``(indptr, indices, data)`` of C, C's arrays sized exactly.
+
+    ``bound`` is None or an int64 array of an upper bound of each chunk's entries.
+    """
+    cdef so_spgemm_plan P
+    cdef int itype = _itype(A.indptr.dtype), vtype = _vtype(A.data.dtype), status
+    cdef cnp.ndarray c_ptr = np.empty(A.shape[0] + 1, dtype=A.indptr.dtype)
+    cdef cnp.ndarray bound_arr
+    cdef const int64_t *bound_p = NULL
+    cdef void *ind = NULL
+    cdef void *val = NULL
+    cdef int64_t nnz = 0
+    cdef void *ptr_p = _data(c_ptr)
+    if bound is not None:
+        bound_arr = bound
+        bound_p = <const int64_t *>_data(bound_arr)
+    _plan(&P, A, B, mask, chunks, dense_from, keep_zeros, sort_rows, n_threads, True)
+    with nogil:
+        status = so_spgemm_grow(vtype, itype, &P, bound_p, reserve, limit, ptr_p, &ind, &val,
+                                &nnz)
+    if status == SO_ERR_ALLOC and nnz > 0:
+        size = nnz * (A.indptr.dtype.itemsize + A.data.dtype.itemsize) / 2**30
+        raise MemoryError(f"A @ B needs room for at least {nnz} entries: {size:.1f} GiB "
+                          "would be needed for its indices and values")
+    if status != SO_OK:
+        _raise(status)
+    # adopt the index buffer first: if adopting the values fails, it is still released
+    c_ind = _adopt(ind, nnz, A.indptr.dtype)
+    c_val = _adopt(val, nnz, A.data.dtype)
+    return c_ptr, c_ind, c_val
 
 
 @cython.boundscheck(False)
@@ -48,286 +223,3 @@ def row_flops(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[
                 k = a_ind[p]
                 acc += b_ptr[k + 1] - b_ptr[k]
             out[i + 1] = acc
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-def symbolic(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
-             const index_t[::1] b_ind, int64_t n_cols, const int64_t[::1] chunks, int64_t dense_from, int64_t table_max,
-             bint need_dense, int64_t[::1] counts, int[::1] status, int n_threads,
-             const index_t[::1] m_ptr, const index_t[::1] m_ind, bint has_mask):
-    """``counts[i]`` = the number of distinct columns in row i of A @ B.
-
-    Each row's multiply count is summed on the fly (the B row lengths its entries select:
-    the same reads the count itself makes, so no prefix array of flops is needed here).
-    Work buffers are allocated per thread before the loop (pointers assigned inside a
-    prange would be loop-private); ``status[0]`` is set to 1 if an allocation failed.
-    """
-    cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, cnt
-    cdef int64_t fl, gen, col
-    cdef int64_t *keys
-    cdef int64_t *slots
-    cdef unsigned short *mark
-    cdef unsigned char *allow
-    cdef int64_t *genp
-    with nogil, parallel(num_threads=n_threads):
-        keys = <int64_t *>malloc(table_max * sizeof(int64_t))
-        slots = <int64_t *>malloc(table_max * sizeof(int64_t))
-        genp = <int64_t *>malloc(sizeof(int64_t))
-        mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
-        # the mask's row as flags (C<M> = A B: only columns M stores are computed)
-        allow = <unsigned char *>malloc(n_cols + 1) if has_mask else NULL
-        if keys == NULL or slots == NULL or genp == NULL or (need_dense and mark == NULL) or (
-                has_mask and allow == NULL):
-            status[0] = 1
-        else:
-            genp[0] = 0
-            if has_mask:
-                memset(allow, 0, n_cols + 1)
-            # empty once; afterwards each row empties only the slots it filled
-            for col in range(table_max):
-                keys[col] = -1
-            if need_dense:
-                memset(mark, 0, n_cols * sizeof(unsigned short))
-        for c in prange(n_chunks, schedule="dynamic"):
-            if status[0] != 0:
-                continue
-            for i in range(chunks[c], chunks[c + 1]):
-                fl = 0
-                for p in range(a_ptr[i], a_ptr[i + 1]):
-                    k = a_ind[p]
-                    fl = fl + (b_ptr[k + 1] - b_ptr[k])
-                if fl == 0 or (fl == 1 and not has_mask):
-                    counts[i] = fl
-                    continue
-                if has_mask:
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        allow[m_ind[p]] = 1
-                size = _pow2_at_least(2 * fl)
-                cnt = 0
-                if size >= dense_from:
-                    genp[0] = genp[0] + 1
-                    if genp[0] > 65535:
-                        memset(mark, 0, n_cols * sizeof(unsigned short))
-                        genp[0] = 1
-                    gen = genp[0]
-                    for p in range(a_ptr[i], a_ptr[i + 1]):
-                        k = a_ind[p]
-                        for q in range(b_ptr[k], b_ptr[k + 1]):
-                            j = b_ind[q]
-                            if has_mask and allow[j] == 0:
-                                continue
-                            if mark[j] != gen:
-                                mark[j] = gen
-                                cnt = cnt + 1
-                else:
-                    mask = size - 1
-                    for p in range(a_ptr[i], a_ptr[i + 1]):
-                        k = a_ind[p]
-                        for q in range(b_ptr[k], b_ptr[k + 1]):
-                            j = b_ind[q]
-                            if has_mask and allow[j] == 0:
-                                continue
-                            h = (j * _HASH) & mask
-                            while True:
-                                if keys[h] == j:
-                                    break
-                                if keys[h] == -1:
-                                    keys[h] = j
-                                    slots[cnt] = h
-                                    cnt = cnt + 1
-                                    break
-                                h = (h + 1) & mask
-                    for h in range(cnt):
-                        keys[slots[h]] = -1
-                if has_mask:
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        allow[m_ind[p]] = 0
-                counts[i] = cnt
-        free(keys)
-        free(slots)
-        free(mark)
-        free(allow)
-        free(genp)
-
-
-cdef inline void _sort_pairs(index_t *ind, value_t *val, int64_t n) noexcept nogil:
-    # Shell sort by index (gaps 3h+1): in place, no allocation, fine for row lengths.
-    cdef int64_t gap = 1, i, j
-    cdef index_t ki
-    cdef value_t vi
-    while gap < n // 3:
-        gap = 3 * gap + 1
-    while gap >= 1:
-        for i in range(gap, n):
-            ki = ind[i]
-            vi = val[i]
-            j = i
-            while j >= gap and ind[j - gap] > ki:
-                ind[j] = ind[j - gap]
-                val[j] = val[j - gap]
-                j -= gap
-            ind[j] = ki
-            val[j] = vi
-        gap //= 3
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-def numeric(const index_t[::1] a_ptr, const index_t[::1] a_ind, const value_t[::1] a_val,
-            const index_t[::1] b_ptr, const index_t[::1] b_ind, const value_t[::1] b_val,
-            int64_t n_cols, const int64_t[::1] c_ptr, const int64_t[::1] chunks,
-            int64_t dense_from, int64_t table_max, bint need_dense, index_t[::1] c_ind,
-            value_t[::1] c_val, int64_t[::1] written, bint keep_zeros, bint sort_rows,
-            int[::1] status, int n_threads, const index_t[::1] m_ptr,
-            const index_t[::1] m_ind, bint has_mask):
-    """Fill row i of C into ``c_ind/c_val[c_ptr[i]:]``; ``written[i]`` = entries kept.
-
-    Without ``keep_zeros``, sums that are exactly zero are left out (scipy's rule), so a
-    row may use less than the room the symbolic phase counted.
-    """
-    cdef int64_t n_chunks = chunks.shape[0] - 1, c, i, p, q, k, j, h, size, mask, start, w
-    cdef int64_t nnz_i, gen, t, col
-    cdef value_t a, v
-    cdef int64_t *keys
-    cdef int64_t *slots
-    cdef value_t *vals
-    cdef unsigned short *mark
-    cdef unsigned char *allow
-    cdef int64_t *genp
-    cdef value_t *dense
-    with nogil, parallel(num_threads=n_threads):
-        keys = <int64_t *>malloc(table_max * sizeof(int64_t))
-        slots = <int64_t *>malloc(table_max * sizeof(int64_t))
-        vals = <value_t *>malloc(table_max * sizeof(value_t))
-        genp = <int64_t *>malloc(sizeof(int64_t))
-        mark = <unsigned short *>malloc(n_cols * sizeof(unsigned short)) if need_dense else NULL
-        dense = <value_t *>malloc(n_cols * sizeof(value_t)) if need_dense else NULL
-        allow = <unsigned char *>malloc(n_cols + 1) if has_mask else NULL
-        if keys == NULL or slots == NULL or vals == NULL or genp == NULL or (
-                need_dense and (mark == NULL or dense == NULL)) or (
-                has_mask and allow == NULL):
-            status[0] = 1
-        else:
-            genp[0] = 0
-            if has_mask:
-                memset(allow, 0, n_cols + 1)
-            for col in range(table_max):
-                keys[col] = -1
-            if need_dense:
-                memset(mark, 0, n_cols * sizeof(unsigned short))
-        for c in prange(n_chunks, schedule="dynamic"):
-            if status[0] != 0:
-                continue
-            for i in range(chunks[c], chunks[c + 1]):
-                start = c_ptr[i]
-                nnz_i = c_ptr[i + 1] - start
-                w = 0
-                if nnz_i == 0:
-                    written[i] = 0
-                    continue
-                if has_mask:
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        allow[m_ind[p]] = 1
-                size = _pow2_at_least(2 * nnz_i)
-                if size >= dense_from:
-                    genp[0] = genp[0] + 1
-                    if genp[0] > 65535:
-                        memset(mark, 0, n_cols * sizeof(unsigned short))
-                        genp[0] = 1
-                    gen = genp[0]
-                    # columns in first-touch order straight into C; values in `dense`
-                    for p in range(a_ptr[i], a_ptr[i + 1]):
-                        k = a_ind[p]
-                        a = a_val[p]
-                        for q in range(b_ptr[k], b_ptr[k + 1]):
-                            j = b_ind[q]
-                            if has_mask and allow[j] == 0:
-                                continue
-                            if mark[j] != gen:
-                                mark[j] = gen
-                                dense[j] = a * b_val[q]
-                                c_ind[start + w] = <index_t>j
-                                w = w + 1
-                            else:
-                                dense[j] = dense[j] + a * b_val[q]
-                    t = 0
-                    for q in range(w):
-                        j = c_ind[start + q]
-                        v = dense[j]
-                        if keep_zeros or v != 0:
-                            c_ind[start + t] = <index_t>j
-                            c_val[start + t] = v
-                            t = t + 1
-                    w = t
-                else:
-                    mask = size - 1
-                    t = 0
-                    for p in range(a_ptr[i], a_ptr[i + 1]):
-                        k = a_ind[p]
-                        a = a_val[p]
-                        for q in range(b_ptr[k], b_ptr[k + 1]):
-                            j = b_ind[q]
-                            if has_mask and allow[j] == 0:
-                                continue
-                            h = (j * _HASH) & mask
-                            while True:
-                                if keys[h] == j:
-                                    vals[h] = vals[h] + a * b_val[q]
-                                    break
-                                if keys[h] == -1:
-                                    keys[h] = j
-                                    vals[h] = a * b_val[q]
-                                    slots[t] = h
-                                    t = t + 1
-                                    break
-                                h = (h + 1) & mask
-                    # emit in first-touch order, emptying the filled slots as we go
-                    for q in range(t):
-                        h = slots[q]
-                        v = vals[h]
-                        if keep_zeros or v != 0:
-                            c_ind[start + w] = <index_t>keys[h]
-                            c_val[start + w] = v
-                            w = w + 1
-                        keys[h] = -1
-                if has_mask:
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        allow[m_ind[p]] = 0
-                if sort_rows and w > 1:
-                    _sort_pairs(&c_ind[start], &c_val[start], w)
-                written[i] = w
-        free(keys)
-        free(slots)
-        free(vals)
-        free(mark)
-        free(allow)
-        free(dense)
-        free(genp)
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-def compact_rows(const int64_t[::1] bound_ptr, const int64_t[::1] written,
-                 index_t[::1] c_ind, value_t[::1] c_val, int64_t[::1] out_ptr):
-    """Move row i's ``written[i]`` entries from ``bound_ptr[i]`` down to ``out_ptr[i]``.
-
-    The one-pass product fills each row at an upper bound of its length; this closes the
-    gaps in place. Rows only move towards the front (``out_ptr[i] <= bound_ptr[i]``), in
-    increasing order, so a forward copy never overwrites an entry still to be moved.
-    ``written[i] <= bound_ptr[i + 1] - bound_ptr[i]`` is guaranteed by the numeric pass.
-    """
-    cdef int64_t n = written.shape[0], i, p, src, dst = 0, w
-    with nogil:
-        out_ptr[0] = 0
-        for i in range(n):
-            src = bound_ptr[i]
-            w = written[i]
-            if src != dst:
-                for p in range(w):
-                    c_ind[dst + p] = c_ind[src + p]
-                    c_val[dst + p] = c_val[src + p]
-            dst += w
-            out_ptr[i + 1] = dst

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -11,11 +13,7 @@ from ..utils.validation import check_sparse
 __all__ = ["spgemm"]
 
 _INT32_MAX = np.iinfo(np.int32).max
-_ALGORITHMS = ("auto", "hash", "dense", "one-pass")
-
-
-def _pow2_at_least(x: int) -> int:
-    return max(8, 1 << max(int(x) - 1, 0).bit_length())
+_ALGORITHMS = ("auto", "one-pass", "two-pass", "hash", "dense")
 
 
 def _as_csr(M, name, dtype, index_dtype):
@@ -41,16 +39,52 @@ def _chunks(flops, n_threads):
     return np.unique(bounds).astype(np.int64)
 
 
+def _physical_memory() -> int:
+    """Bytes of physical memory (16 GiB where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
+
+
+def _two_pass(A, B, mask, chunks, dense_from, keep_zeros, sort_indices, nt, dtype):
+    """Count, allocate C exactly, fill; raises SpgemmOverflow past int32 indices."""
+    from . import _spgemm
+
+    counts = _spgemm.count(A, B, mask, chunks, dense_from, nt)
+    start = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    nnz = int(start[-1])
+    index_dtype = A.indptr.dtype
+    if nnz > np.iinfo(index_dtype).max:
+        raise _spgemm.SpgemmOverflow()
+    try:
+        c_ind = np.empty(nnz, dtype=index_dtype)
+        c_val = np.empty(nnz, dtype=dtype)
+    except MemoryError:
+        size = nnz * (index_dtype.itemsize + np.dtype(dtype).itemsize) / 2**30
+        raise MemoryError(f"A @ B has {nnz} entries: {size:.1f} GiB would be needed for "
+                          "its indices and values") from None
+    c_ptr = np.empty(A.shape[0] + 1, dtype=index_dtype)
+    end = _spgemm.fill(A, B, mask, chunks, start, dense_from, keep_zeros, sort_indices, nt,
+                       c_ptr, c_ind, c_val)
+    if (end != start[1:]).any():  # exact zeros were dropped: close the gaps
+        nnz = _spgemm.compact(chunks, start, end, c_ptr, c_ind, c_val)
+        c_ind.resize(nnz, refcheck=False)  # shrink in place (no copy of the kept part)
+        c_val.resize(nnz, refcheck=False)
+    return c_ptr, c_ind, c_val
+
+
 def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = False,
            keep_zeros: bool = False, algorithm: str = "auto"):
     r"""Sparse times sparse, multi-threaded: ``C = A @ B`` in CSR.
 
     A row-wise (Gustavson) product: row :math:`i` of C accumulates
     :math:`a_{ik} B_{k,:}` over the entries of row :math:`i` of A, merged as they are
-    generated into a thread-private accumulator, in two passes (a symbolic pass counts each
-    row's entries so that C is allocated exactly, a numeric pass fills it). Rows are split
-    between threads in chunks of equal multiply count (not equal rows), and the GIL is
-    released throughout.
+    generated into a thread-private accumulator, and written out in one pass into room
+    reserved for an upper bound of its size (see ``algorithm``). Rows are split between
+    threads in chunks of equal multiply count (not equal rows), and the GIL is released
+    throughout.
 
     Parameters
     ----------
@@ -71,20 +105,22 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     keep_zeros : bool, default=False
         Keep entries whose sum is exactly zero (structural nonzeros, as GraphBLAS and MKL
         do). By default they are dropped, as scipy does.
-    algorithm : {"auto", "hash", "dense", "one-pass"}, default="auto"
-        Accumulator. ``"hash"``: a hash table of the next power of two at or above twice
-        the row's bound (its multiply count in the symbolic pass, its entry count in the
-        numeric one; multiplicative hash, linear probing). ``"dense"``: an array of ``n``
-        values with a generation mark. ``"auto"`` uses the dense array whenever one per thread
-        fits in 32 MiB (``n`` up to about 2 million in float64; it was the faster choice on
-        every benchmark matrix up to ``n`` = 1 million on the development machine), and
-        otherwise hashes each row unless its table would reach ``n / 8`` slots.
-        ``"auto"``, ``"hash"`` and ``"dense"`` run two passes (symbolic, then numeric).
-        ``"one-pass"`` skips the symbolic pass: with ``auto``'s accumulators it fills
-        each row of C at an upper bound of its length (its multiply count, in int64) and
-        closes the gaps in place afterwards, so C is allocated once at ``flops`` entries
-        instead of ``nnz(C)``: less work when ``flops / nnz(C)`` is small, more memory
-        (the bound) while it runs.
+    algorithm : {"auto", "one-pass", "two-pass", "hash", "dense"}, default="auto"
+        How C is built. ``"one-pass"`` (what ``"auto"`` does): each chunk of rows is
+        written straight into a buffer that reserves an upper bound of its entries (the
+        chunk's multiply count; on one thread, ``nnz(A)`` times the longest row of B), at
+        most a quarter of physical memory, doubled if ever outgrown. Room that is not
+        written is never touched, so it costs address space, not memory; the buffers are
+        shrunk (one thread) or gathered into C and freed one by one (several threads).
+        ``"two-pass"``: a symbolic pass counts the entries of every chunk, C is allocated
+        exactly, and a numeric pass fills it, so the product is formed twice, but no
+        buffer ever exceeds C. Both use ``"auto"`` accumulators: a dense array of ``n``
+        values tagged by row whenever one per thread fits in 32 MiB (``n`` up to about
+        2 million in float64; it was the faster choice on every benchmark matrix up to
+        ``n`` = 1 million on the development machine), and otherwise a hash table per row
+        (the next power of two at or above twice the row's multiply count; multiplicative
+        hash, linear probing) unless that table would reach ``n / 8`` slots.
+        ``"hash"`` and ``"dense"`` force one accumulator (one pass).
 
     Returns
     -------
@@ -103,7 +139,8 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         If the shapes do not match, an input's structure is malformed, holds NaN/inf, or
         ``algorithm`` is unknown.
     MemoryError
-        If C cannot be allocated (the message gives its size).
+        If C cannot be allocated (the message gives its size, or the size of the room
+        that was refused).
 
     See Also
     --------
@@ -162,89 +199,53 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     from . import _spgemm
 
     m, n = A.shape[0], B.shape[1]
+    M = None
     if mask is not None:
         M = check_sparse(mask, "mask", formats=("csr",), dtype=None, allow_nonfinite=True)
-        m_ptr = M.indptr.astype(index_dtype, copy=False)
-        m_ind = M.indices.astype(index_dtype, copy=False)
-    else:
-        m_ptr = np.zeros(1, dtype=index_dtype)
-        m_ind = np.zeros(0, dtype=index_dtype)
     nt = effective_n_threads(threads)
-    # auto: dense accumulators while a thread's array (values + marks) stays within 32 MiB
+    # accumulators: dense while a thread's array (values + tags) stays within 32 MiB
     # (measured faster than hashing on every benchmark matrix up to n = 1M); beyond that,
     # per row, only where the hash table would reach n / 8 slots.
     small = n * (np.dtype(dtype).itemsize + 8) <= 32 * 2**20
-    dense_from = {"auto": 0 if small else max(16, n // 8),
-                  "one-pass": 0 if small else max(16, n // 8),
-                  "hash": np.iinfo(np.int64).max, "dense": 0}[algorithm]
-    one_pass = algorithm == "one-pass"
-    if nt > 1 or one_pass or dense_from > 0:
-        # the prefix sums of the per-row multiply counts: they balance the threads' work,
-        # size the hash tables by the largest row, and bound the rows of the one-pass
-        # product. None of these is needed by one thread with dense accumulators only.
+    dense_from = {"hash": np.iinfo(np.int64).max, "dense": 0}.get(
+        algorithm, 0 if small else max(16, n // 8))
+    # one thread: one pass (no symbolic pass, no copy). Several: two passes, whose
+    # threads write straight into C (a one-pass product with several chunks gathers
+    # them into C afterwards, holding both for a while)
+    one_pass = algorithm in ("one-pass", "hash", "dense") or (algorithm == "auto" and nt == 1)
+    bound = None
+    if nt > 1 and m > 1:
+        # chunks of equal multiply count (prefix sums of the per-row flops), about 4 per
+        # thread, scheduled dynamically; a chunk's flops bound its entries
         flops = np.empty(m + 1, dtype=np.int64)
         _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
         chunks = _chunks(flops, nt)
-        # no per-row array is kept: the bookkeeping of a product is part of its peak memory
-        max_flops = int(np.diff(flops).max()) if m else 0
-    else:
-        flops, chunks, max_flops = None, np.array([0, m], dtype=np.int64), 0
-    status = np.zeros(1, dtype=np.intc)
-
-    def tables(bound):  # hash table size for the largest hashed row; any dense row?
-        biggest = _pow2_at_least(2 * bound) if m else 8
-        return min(biggest, max(8, dense_from)), bool(biggest >= dense_from and n > 0)
-
-    if one_pass:  # each row of C gets room for its multiply count
-        c_ptr, max_count = flops, max_flops
-        written = np.empty(m, dtype=np.int64)
-    else:
-        table_max, need_dense = tables(max_flops)
-        counts = np.empty(m, dtype=np.int64)
-        _spgemm.symbolic(A.indptr, A.indices, B.indptr, B.indices, n, chunks,
-                         dense_from, table_max, need_dense, counts, status, nt, m_ptr, m_ind,
-                         mask is not None)
-        if status[0]:
-            raise MemoryError("spgemm could not allocate its per-thread accumulators")
-        c_ptr = np.zeros(m + 1, dtype=np.int64)
-        np.cumsum(counts, out=c_ptr[1:])
-        max_count = int(counts.max()) if m else 0
+        bound = np.diff(flops[chunks])
         del flops
-        written = counts  # the numeric pass reads c_ptr only: reuse the array
-    nnz = int(c_ptr[-1])
-    out_index = np.dtype(np.int64 if index_dtype == np.int64 or nnz > _INT32_MAX
-                         else np.int32)
-    if out_index != index_dtype:  # nnz(C) needs int64 indices: widen the inputs
-        A = _as_csr(A, "A", dtype, out_index)
-        B = A if same else _as_csr(B, "B", dtype, out_index)
-    try:
-        c_ind = np.empty(nnz, dtype=out_index)
-        c_val = np.empty(nnz, dtype=dtype)
-    except MemoryError:
-        size = nnz * (out_index.itemsize + np.dtype(dtype).itemsize) / 2**30
-        what = "room for an upper bound of" if one_pass else "A @ B has"
-        raise MemoryError(f"{what} {nnz} entries: {size:.1f} GiB would be needed for "
-                          "its indices and values") from None
-    table_max, need_dense = tables(max_count)
-    _spgemm.numeric(A.indptr, A.indices, A.data, B.indptr, B.indices, B.data, n, c_ptr,
-                    chunks, dense_from, table_max, need_dense, c_ind, c_val, written,
-                    keep_zeros, sort_indices, status, nt, m_ptr.astype(out_index, copy=False),
-                    m_ind.astype(out_index, copy=False), mask is not None)
-    if status[0]:
-        raise MemoryError("spgemm could not allocate its per-thread accumulators")
-    if one_pass or written.sum() < nnz:  # rows shorter than their room: close the gaps
-        out_ptr = np.empty(m + 1, dtype=np.int64)
-        _spgemm.compact_rows(c_ptr, written, c_ind, c_val, out_ptr)
-        total = int(out_ptr[-1])
-        c_ind.resize(total, refcheck=False)  # shrink in place (no copy of the kept part)
-        c_val.resize(total, refcheck=False)
-        c_ptr = out_ptr
-    del written
+    else:
+        chunks = np.array([0, m], dtype=np.int64)
+    while True:
+        mask_arrays = None if M is None else (M.indptr.astype(index_dtype, copy=False),
+                                              M.indices.astype(index_dtype, copy=False))
+        try:
+            if one_pass:
+                entry = index_dtype.itemsize + np.dtype(dtype).itemsize
+                memory = _physical_memory()
+                c_ptr, c_ind, c_val = _spgemm.grow(
+                    A, B, mask_arrays, chunks, bound, dense_from, keep_zeros, sort_indices,
+                    nt, memory // 4 // entry, memory // entry)
+            else:
+                c_ptr, c_ind, c_val = _two_pass(A, B, mask_arrays, chunks, dense_from,
+                                                keep_zeros, sort_indices, nt, dtype)
+            break
+        except _spgemm.SpgemmOverflow:
+            # nnz(C) reached 2^31 with int32 indices: the product is redone in int64
+            index_dtype = np.dtype(np.int64)
+            A = _as_csr(A, "A", dtype, index_dtype)
+            B = A if same else _as_csr(B, "B", dtype, index_dtype)
     cls = sp.csr_matrix if matrices else sp.csr_array
     if pattern:
         c_val = np.ones(c_val.shape[0], dtype=np.bool_)
-    indptr = c_ptr.astype(out_index, copy=False)
-    del c_ptr
-    C = cls((c_val, c_ind, indptr), shape=(m, n))
+    C = cls((c_val, c_ind, c_ptr), shape=(m, n))
     C.has_sorted_indices = bool(sort_indices)
     return C

@@ -58,8 +58,8 @@ def factor_pairs(draw):
 
 
 @settings(max_examples=120, deadline=None)
-@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass"]), st.booleans(),
-       st.sampled_from([1, 2]))
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass", "two-pass"]),
+       st.booleans(), st.sampled_from([1, 2]))
 def test_equals_scipy_on_random_inputs(pair, algorithm, sort, threads):
     A, B = pair
     C = spgemm(A, B, algorithm=algorithm, sort_indices=sort, threads=threads)
@@ -109,7 +109,7 @@ def test_exact_zero_sums_are_dropped_like_scipy_unless_kept():
     assert spgemm(A, B).nnz == 0
     C = spgemm(A, B, keep_zeros=True)
     assert C.nnz == 1 and C.data[0] == 0.0
-    for alg in ("hash", "dense", "one-pass"):
+    for alg in ("hash", "dense", "one-pass", "two-pass"):
         assert spgemm(A, B, algorithm=alg).nnz == 0
         assert spgemm(A, B, algorithm=alg, keep_zeros=True).nnz == 1
 
@@ -132,7 +132,7 @@ def test_real_matrices_when_available():
         pytest.skip("shared/data is not available")
     with gzip.open(path) as fh:
         A = sp.csr_array(scipy.io.mmread(fh))
-    for alg in ("auto", "hash", "one-pass"):
+    for alg in ("auto", "hash", "two-pass"):
         assert_same_product(spgemm(A, A, algorithm=alg), A, A, rtol=1e-13)
 
 
@@ -179,15 +179,16 @@ def test_out_of_bounds_indices_are_caught():
         spgemm(sp.eye_array(3, format="csr"), sp.eye_array(3, format="csr"), algorithm="heap")
 
 
-def test_generation_marks_wrap_around(rng):
-    # more rows than a 16-bit generation counter has values, on one thread
+def test_many_rows_through_one_dense_accumulator(rng):
+    # the accumulator's slots are tagged by row (never cleared): 70k rows on one thread
     A = sp.random_array((70_000, 40), density=0.05, format="csr", rng=rng)
     B = sp.random_array((40, 30), density=0.3, format="csr", rng=rng)
-    assert_same_product(spgemm(A, B, threads=1, algorithm="dense"), A, B)
+    for alg in ("dense", "two-pass"):
+        assert_same_product(spgemm(A, B, threads=1, algorithm=alg), A, B)
 
 
 @settings(max_examples=60, deadline=None)
-@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass"]),
+@given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass", "two-pass"]),
        st.integers(0, 2**31 - 1))
 def test_masked_product_equals_the_masked_full_product(pair, algorithm, seed):
     A, B = pair
@@ -225,7 +226,7 @@ def test_complex_products(rng):
     A = sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
     A = A + 1j * sp.random_array((60, 50), density=0.1, format="csr", rng=rng)
     B = sp.random_array((50, 40), density=0.1, format="csr", rng=rng)
-    for alg in ("auto", "hash", "one-pass"):
+    for alg in ("auto", "hash", "two-pass"):
         C = spgemm(A, B, algorithm=alg)
         assert C.dtype == np.complex128
         assert_same_product(C, A, B)
@@ -264,16 +265,61 @@ def test_accumulator_that_cannot_be_allocated_raises_memory_error():
     assert C.indices[0] == n - 1 and C.data[0] == 2.0
 
 
-def test_one_pass_equals_two_pass_and_frees_the_bound():
+def test_one_pass_equals_two_pass():
     # Poisson: 25 multiplies, 13 distinct columns per interior row; with cancellation
-    # (A - A^T products) rows come out shorter than their room in both variants
+    # (A - A^T products) rows come out shorter than their multiply count in both
     T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(30, 30))
     A = (sp.kron(T, sp.eye_array(30)) + sp.kron(sp.eye_array(30), T)).tocsr()
     for B in (A, (A - A.T + sp.random_array(A.shape, density=0.01, rng=0)).tocsr()):
-        two = spgemm(A, B, sort_indices=True)
-        one = spgemm(A, B, sort_indices=True, algorithm="one-pass")
-        assert_array_equal(one.indptr, two.indptr)
-        assert_array_equal(one.indices, two.indices)
-        assert_array_equal(one.data, two.data)
-        # the arrays were shrunk to the product's size, not kept at the bound
-        assert one.indices.shape[0] == one.nnz and one.data.shape[0] == one.nnz
+        for threads in (1, 2):
+            two = spgemm(A, B, sort_indices=True, algorithm="two-pass", threads=threads)
+            one = spgemm(A, B, sort_indices=True, algorithm="one-pass", threads=threads)
+            assert_array_equal(one.indptr, two.indptr)
+            assert_array_equal(one.indices, two.indices)
+            assert_array_equal(one.data, two.data)
+            # the arrays are the product's size, not the room reserved for it
+            assert one.indices.shape[0] == one.nnz and one.data.shape[0] == one.nnz
+
+
+@pytest.mark.parametrize("n_chunks", [1, 3])
+@pytest.mark.parametrize("mask", [False, True])
+def test_one_pass_buffers_that_must_grow(rng, n_chunks, mask):
+    # first room of 64 entries per chunk: the output buffers double many times
+    from sparseopt.sparse import _spgemm
+
+    A = sp.random_array((300, 200), density=0.05, format="csr", rng=rng)
+    B = sp.random_array((200, 250), density=0.05, format="csr", rng=rng)
+    M = sp.random_array((300, 250), density=0.3, format="csr", rng=rng) if mask else None
+    chunks = np.linspace(0, 300, n_chunks + 1).astype(np.int64)
+    arrays = None if M is None else (M.indptr, M.indices)
+    for dense_from in (0, 2**62):  # dense accumulators; hash tables only
+        c_ptr, c_ind, c_val = _spgemm.grow(A, B, arrays, chunks, None, dense_from, False,
+                                           False, 2, 0, 2**40)
+        C = sp.csr_array((c_val, c_ind, c_ptr), shape=(300, 250))
+        ref = A @ B
+        if M is not None:
+            ref = ref.multiply(sp.csr_array((np.ones(M.nnz), M.indices, M.indptr),
+                                            shape=M.shape))
+        assert_same_product(C, ref, sp.eye_array(250, format="csr"))
+
+
+def test_one_pass_output_beyond_the_memory_limit_raises_with_its_size(rng):
+    from sparseopt.sparse import _spgemm
+
+    A = sp.random_array((100, 100), density=0.2, format="csr", rng=rng)
+    with pytest.raises(MemoryError, match=r"room for at least \d+ entries"):
+        _spgemm.grow(A, A, None, np.array([0, 100], dtype=np.int64), None, 0, False, False,
+                     1, 0, 100)
+
+
+def test_two_pass_with_hash_tables_only(rng):
+    # "auto" hashes only when n is too large for dense accumulators: force it here
+    from sparseopt.sparse import _spgemm_front
+
+    A = sp.random_array((120, 90), density=0.1, format="csr", rng=rng)
+    B = sp.random_array((90, 70), density=0.1, format="csr", rng=rng)
+    for chunks in ([0, 120], [0, 7, 60, 120]):
+        c_ptr, c_ind, c_val = _spgemm_front._two_pass(
+            A, B, None, np.array(chunks, dtype=np.int64), 2**62, False, True, 2,
+            np.float64)
+        assert_same_product(sp.csr_array((c_val, c_ind, c_ptr), shape=(120, 70)), A, B)
