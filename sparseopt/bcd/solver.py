@@ -9,6 +9,7 @@ rules and the block updates of Nutini, Laradji & Schmidt).
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ _UPDATES = ("auto", "coordinate", "gradient", "newton")
 _STALL_ROUNDS = 10
 # The greedy rules form the working set's m x m Hessian (bound) matrix up to this m.
 _GRAM_MAX = 4096
+# A sparse X^T r runs on one thread below this many nonzeros. An OpenMP region waits at
+# its closing barrier for every team thread, so on a shared machine one thread that is
+# not scheduled holds it up by a time slice: measured on the 2-core VM under load 2.5,
+# X^T r with 500k nonzeros took 10 ms on 2 threads against 0.7 ms on one, once per
+# outer iteration. The threads pay only where the work outlasts such delays.
+_PARALLEL_MIN_NNZ = 1 << 23
 
 
 @dataclass
@@ -246,6 +253,8 @@ def _full_gradient(design, Xv, raw, n_threads, screen=None):
         return grad
     if Xv is not None and not sp.issparse(Xv):
         return Xv.T @ raw
+    if Xv is not None and Xv.nnz < _PARALLEL_MIN_NNZ:
+        n_threads = 1
     return design.dot_columns(raw, n_threads)
 
 
@@ -618,6 +627,15 @@ class GreedyBCD:
     anderson : int, default=5
         Iterates combined by Anderson extrapolation in the cyclic and random coordinate
         updates (0 disables it).
+    path_steps : int, default=1
+        Continuation for a nonconvex penalty with an ``alpha_max`` (MCP, SCAD) solved
+        from 0: solve at ``path_steps`` alphas geometric from ``alpha_max`` down to the
+        penalty's alpha, each stage started from the previous one, on the same datafit
+        (1: solve at alpha only). The stationary point reached depends on the path;
+        see :class:`~sparseopt.linear_model.MCPRegressor`.
+    path_tol : float, default=1e-2
+        The stages before the last stop at a largest violation of ``path_tol`` times
+        their alpha.
     random_state : int, RandomState instance or None, default=None
         Seed of the random selection.
     n_threads : int, optional
@@ -656,6 +674,7 @@ class GreedyBCD:
                  support_solve: bool = True, tol: float = 1e-6,
                  max_iter: int = 100,
                  max_epochs: int = 10_000, ws_start: int = 10, anderson: int = 5,
+                 path_steps: int = 1, path_tol: float = 1e-2,
                  random_state=None, n_threads: int | None = None, verbose: int = 0):
         self.datafit = datafit
         self.penalty = penalty
@@ -671,6 +690,8 @@ class GreedyBCD:
         self.max_epochs = max_epochs
         self.ws_start = ws_start
         self.anderson = anderson
+        self.path_steps = path_steps
+        self.path_tol = path_tol
         self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
@@ -701,6 +722,8 @@ class GreedyBCD:
         check_scalar(self.max_epochs, "max_epochs", Integral, min_val=1)
         check_scalar(self.ws_start, "ws_start", Integral, min_val=1)
         check_scalar(self.anderson, "anderson", Integral, min_val=0, max_val=10)
+        check_scalar(self.path_steps, "path_steps", Integral, min_val=1)
+        check_scalar(self.path_tol, "path_tol", Real, min_val=0)
 
     def solve(self, X, y, *, sample_weight=None, fit_intercept: bool = False,
               coef_init=None, intercept_init: float = 0.0) -> BCDResult:
@@ -760,10 +783,12 @@ class GreedyBCD:
         pen = self.penalty._make(p)
         if hasattr(pen, "py_set_lipschitz"):  # penalties whose optimality uses L_j (L0)
             pen.py_set_lipschitz(df.py_lipschitz())
+        curvatures = None
         if hasattr(pen, "py_set_curvatures") and isinstance(self.datafit, Quadratic):
             # MCP, SCAD: with the exact coordinate curvatures (least squares), a zero
             # coefficient is optimal only if the exact coordinate step keeps it at 0
-            pen.py_set_curvatures(df.py_lipschitz())
+            curvatures = df.py_lipschitz()
+            pen.py_set_curvatures(curvatures)
         unpen = np.flatnonzero(self.penalty.weights == 0) if getattr(
             self.penalty, "weights", None) is not None else np.empty(0, dtype=np.intp)
         if self.penalty.alpha == 0:
@@ -781,9 +806,10 @@ class GreedyBCD:
         # optimality violation relative to the gradient's scale at w = 0.
         convex = bool(getattr(pen, "convex", True))
         g0 = 1.0
+        grad_zero = None
         if not convex:
-            g0 = float(np.abs(_full_gradient(design, Xg, df.py_raw(), n_threads)).max(
-                initial=0.0)) or 1.0
+            grad_zero = _full_gradient(design, Xg, df.py_raw(), n_threads)
+            g0 = float(np.abs(grad_zero).max(initial=0.0)) or 1.0
 
         if coef_init is None:
             w = np.zeros(p)
@@ -821,156 +847,169 @@ class GreedyBCD:
         sign_history = []  # the sign pattern at each outer iteration
         ws_size = min(self.ws_start, p)
         gap = rel = crit = max_viol = np.inf
-        for it in range(1, self.max_iter + 1):
-            df.set_coef(w, b[0])  # recompute the state from scratch: no drift
-            if fit_intercept:
-                polish_intercept(df, b)
-            primal, dual, extra, grad, viol, t_dual = _gap_terms(
-                df, pen, design, w, unpen, n_threads, bounds, Xg, screen)
-            gap = primal - dual + extra
-            rel = gap / f0
-            max_viol = float(viol.max(initial=0.0))
-            if not convex:
-                gap = rel = np.nan
-            # Once the support and its signs repeat, try the exact solution on them.
-            signs = np.sign(w)
-            if (support_solve and convex and rel > self.tol and prev_signs is not None
-                    and tried_key != signs.tobytes()
-                    and np.array_equal(signs, prev_signs)
-                    and _support_solve_pays(Xv, w, ws_size, last_epochs)):
-                tried_key = signs.tobytes()
-                cand = _support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept, self.penalty,
-                                      bounds)
-                if cand is not None:
-                    w_old, b_old = w.copy(), b[0]
-                    w[:], b[0] = cand
-                    df.set_coef(w, b[0])
-                    if fit_intercept:
-                        polish_intercept(df, b)
-                    terms = _gap_terms(df, pen, design, w, unpen, n_threads, bounds, Xg,
-                                       screen)
-                    cand_gap = terms[0] - terms[1] + terms[2]
-                    if cand_gap < gap:
-                        primal, dual, extra, grad, viol, t_dual = terms
-                        gap, rel = cand_gap, cand_gap / f0
-                        max_viol = float(viol.max(initial=0.0))
-                        n_support_solves += 1
-                    else:  # not better: back to the iterate
-                        w[:], b[0] = w_old, b_old
+        # Continuation (path_steps > 1, nonconvex penalties, no warm start): solve first
+        # at alphas from alpha_max down, each stage started from the previous one.
+        stages = self._stages(grad_zero, coef_init is None) if not convex else []
+        stages.append((self.penalty, self.tol))
+        for stage, (spec, tol) in enumerate(stages):
+            if stage:  # the next alpha: a new penalty, the same datafit and design
+                pen = spec._make(p)
+                if hasattr(pen, "py_set_lipschitz"):
+                    pen.py_set_lipschitz(df.py_lipschitz())
+                if curvatures is not None:
+                    pen.py_set_curvatures(curvatures)
+                converged, stalled_out, best_rel, stalled = False, False, np.inf, 0
+                prev_signs, tried_key, prev_key = None, None, None
+            for it in range(1, self.max_iter + 1):
+                df.set_coef(w, b[0])  # recompute the state from scratch: no drift
+                if fit_intercept:
+                    polish_intercept(df, b)
+                primal, dual, extra, grad, viol, t_dual = _gap_terms(
+                    df, pen, design, w, unpen, n_threads, bounds, Xg, screen)
+                gap = primal - dual + extra
+                rel = gap / f0
+                max_viol = float(viol.max(initial=0.0))
+                if not convex:
+                    gap = rel = np.nan
+                # Once the support and its signs repeat, try the exact solution on them.
+                signs = np.sign(w)
+                if (support_solve and convex and rel > tol and prev_signs is not None
+                        and tried_key != signs.tobytes()
+                        and np.array_equal(signs, prev_signs)
+                        and _support_solve_pays(Xv, w, ws_size, last_epochs)):
+                    tried_key = signs.tobytes()
+                    cand = _support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept, spec,
+                                          bounds)
+                    if cand is not None:
+                        w_old, b_old = w.copy(), b[0]
+                        w[:], b[0] = cand
                         df.set_coef(w, b[0])
-                    signs = np.sign(w)
-            elif (folded_solve and not convex and prev_key is not None
-                  and max_viol > self.tol * g0 and tried_key != prev_key
-                  and prev_key == _region_key(self.penalty, w, lips)
-                  and _support_solve_pays(Xv, w, ws_size, last_epochs)):
-                # the nonconvex counterpart: same signs and same penalty pieces twice
-                tried_key = prev_key
-                cand = _folded_support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept,
-                                             self.penalty, lips)
-                if cand is not None:
-                    w_old, b_old = w.copy(), b[0]
-                    w[:], b[0] = cand
-                    df.set_coef(w, b[0])
-                    if fit_intercept:
-                        polish_intercept(df, b)
-                    terms = _gap_terms(df, pen, design, w, unpen, n_threads, bounds, Xg,
-                                       screen)
-                    if terms[0] <= primal:  # a descent step (the piece is convex)
-                        primal, dual, extra, grad, viol, t_dual = terms
-                        max_viol = float(viol.max(initial=0.0))
-                        n_support_solves += 1
-                    else:
-                        w[:], b[0] = w_old, b_old
+                        if fit_intercept:
+                            polish_intercept(df, b)
+                        terms = _gap_terms(df, pen, design, w, unpen, n_threads, bounds, Xg,
+                                           screen)
+                        cand_gap = terms[0] - terms[1] + terms[2]
+                        if cand_gap < gap:
+                            primal, dual, extra, grad, viol, t_dual = terms
+                            gap, rel = cand_gap, cand_gap / f0
+                            max_viol = float(viol.max(initial=0.0))
+                            n_support_solves += 1
+                        else:  # not better: back to the iterate
+                            w[:], b[0] = w_old, b_old
+                            df.set_coef(w, b[0])
+                        signs = np.sign(w)
+                elif (folded_solve and not convex and prev_key is not None
+                      and max_viol > tol * g0 and tried_key != prev_key
+                      and prev_key == _region_key(spec, w, lips)
+                      and _support_solve_pays(Xv, w, ws_size, last_epochs)):
+                    # the nonconvex counterpart: same signs and same penalty pieces twice
+                    tried_key = prev_key
+                    cand = _folded_support_solve(Xv, y, sw, df.S, w, b[0], fit_intercept,
+                                                 spec, lips)
+                    if cand is not None:
+                        w_old, b_old = w.copy(), b[0]
+                        w[:], b[0] = cand
                         df.set_coef(w, b[0])
-                    signs = np.sign(w)
-            if folded_solve:
-                prev_key = _region_key(self.penalty, w, lips)
-            prev_signs = signs
-            rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
-                   "time": time.perf_counter() - t_start,
-                   "support_size": int(np.count_nonzero(signs))}
-            sign_history.append(signs.tobytes())
-            crit = rel if convex else max_viol / g0
-            if crit <= self.tol or max_viol == 0.0:
-                converged = True
-                rec.update(ws_size=0, epochs=0, updates=0)
-                history.append(rec)
-                break
-            if screen is not None:
-                rec["screened"] = screen.n_screened + screen.update(gap, t_dual, grad, w)
-                viol[~screen.mask] = 0.0
-            # At the floating-point floor of the gap (tol too small) nothing improves:
-            # stop after STALL_ROUNDS rounds without a better gap, unconverged.
-            if crit < best_rel * (1 - 1e-3):
-                best_rel, stalled = crit, 0
-            elif newton and self.update == "auto" and not df.exact_hessian_diag:
-                newton, stalled = False, 0  # the diagonal model is exhausted: plain CD
-            else:
-                stalled += 1
-                if stalled >= _STALL_ROUNDS:
+                        if fit_intercept:
+                            polish_intercept(df, b)
+                        terms = _gap_terms(df, pen, design, w, unpen, n_threads, bounds, Xg,
+                                           screen)
+                        if terms[0] <= primal:  # a descent step (the piece is convex)
+                            primal, dual, extra, grad, viol, t_dual = terms
+                            max_viol = float(viol.max(initial=0.0))
+                            n_support_solves += 1
+                        else:
+                            w[:], b[0] = w_old, b_old
+                            df.set_coef(w, b[0])
+                        signs = np.sign(w)
+                if folded_solve:
+                    prev_key = _region_key(spec, w, lips)
+                prev_signs = signs
+                rec = {"rel_gap": rel, "primal": primal, "violation": max_viol,
+                       "time": time.perf_counter() - t_start,
+                       "support_size": int(np.count_nonzero(signs))}
+                sign_history.append(signs.tobytes())
+                crit = rel if convex else max_viol / g0
+                if crit <= tol or max_viol == 0.0:
+                    converged = True
                     rec.update(ws_size=0, epochs=0, updates=0)
                     history.append(rec)
-                    stalled_out = True
                     break
-            # Working set: the support, then the largest violations.
-            # The support and the unpenalized features are always in; as in skglm the
-            # set is twice their number (at least ws_start), and the largest violations
-            # outside them fill the rest, so the set follows the support as it grows.
-            forced = w != 0
-            if unpen.size:
-                forced[unpen] = True
-            n_forced = int(forced.sum())
-            ws_size = min(p, max(self.ws_start, 2 * n_forced)) if self.working_set else p
-            score = viol.copy()
-            score[forced] = np.inf
-            if screen is not None and screen.n_screened:
-                score[~screen.mask] = -np.inf
-                ws_size = min(ws_size, screen.active.size)
-            if not self.working_set and screen is not None:
-                ws = screen.active
-            elif ws_size < p:
-                ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+                if screen is not None:
+                    rec["screened"] = screen.n_screened + screen.update(gap, t_dual, grad, w)
+                    viol[~screen.mask] = 0.0
+                # At the floating-point floor of the gap (tol too small) nothing improves:
+                # stop after STALL_ROUNDS rounds without a better gap, unconverged.
+                if crit < best_rel * (1 - 1e-3):
+                    best_rel, stalled = crit, 0
+                elif newton and self.update == "auto" and not df.exact_hessian_diag:
+                    newton, stalled = False, 0  # the diagonal model is exhausted: plain CD
+                else:
+                    stalled += 1
+                    if stalled >= _STALL_ROUNDS:
+                        rec.update(ws_size=0, epochs=0, updates=0)
+                        history.append(rec)
+                        stalled_out = True
+                        break
+                # Working set: the support, then the largest violations.
+                # The support and the unpenalized features are always in; as in skglm the
+                # set is twice their number (at least ws_start), and the largest violations
+                # outside them fill the rest, so the set follows the support as it grows.
+                forced = w != 0
+                if unpen.size:
+                    forced[unpen] = True
+                n_forced = int(forced.sum())
+                ws_size = min(p, max(self.ws_start, 2 * n_forced)) if self.working_set else p
+                score = viol.copy()
+                score[forced] = np.inf
+                if screen is not None and screen.n_screened:
+                    score[~screen.mask] = -np.inf
+                    ws_size = min(ws_size, screen.active.size)
+                if not self.working_set and screen is not None:
+                    ws = screen.active
+                elif ws_size < p:
+                    ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+                else:
+                    ws = np.arange(p)
+                ws = np.sort(ws).astype(np.int32)
+                inner_tol = 0.3 * max_viol
+                if not plain:
+                    updates = self._run_rules(df, pen, w, b, ws, Xv, sw, n_out, fit_intercept,
+                                              inner_tol, block_update, seed + it, n_threads,
+                                              rules_cache)
+                    epochs = -(-updates * min(self.block_size, len(ws)) // max(len(ws), 1))
+                elif newton:
+                    _, epochs, _ = prox_newton(df, pen, w, b, ws, 50, 10, inner_tol,
+                                               fit_intercept)
+                    updates = epochs * len(ws)
+                elif is_ls and _gram_pays(n, len(ws), int(np.count_nonzero(w[ws])), last_epochs,
+                                          gram_cache.get("key") == ws.tobytes()):
+                    key = ws.tobytes()
+                    if gram_cache.get("key") != key:
+                        B, xbar = _hessian_bound(Xv, ws, sw, df.S, 1.0, fit_intercept)
+                        gram_cache.update(key=key, B=B, xbar=xbar)
+                    g_ws = np.ascontiguousarray(grad[ws])
+                    epochs, _, _ = cd_epochs_gram(
+                        pen, w, b, ws, gram_cache["B"], g_ws, gram_cache["xbar"],
+                        df.py_grad_intercept() if fit_intercept else 0.0, self.max_epochs,
+                        inner_tol, fit_intercept, _SELECTIONS[self.selection], self.anderson,
+                        5, seed + it)
+                    updates = epochs * len(ws)
+                else:
+                    epochs, _, _ = cd_epochs(
+                        df, pen, w, b, ws, self.max_epochs, inner_tol, fit_intercept,
+                        _SELECTIONS[self.selection], self.anderson, 5, seed + it)
+                    updates = epochs * len(ws)
+                last_epochs = epochs
+                n_updates += updates
+                n_epochs += epochs
+                rec.update(ws_size=len(ws), epochs=epochs, updates=updates)
+                history.append(rec)
+                if self.verbose:
+                    print(f"[GreedyBCD] iter {it}: rel. gap {rel:.3e}, violation "
+                          f"{max_viol:.3e}, working set {len(ws)}, epochs {epochs}")
             else:
-                ws = np.arange(p)
-            ws = np.sort(ws).astype(np.int32)
-            inner_tol = 0.3 * max_viol
-            if not plain:
-                updates = self._run_rules(df, pen, w, b, ws, Xv, sw, n_out, fit_intercept,
-                                          inner_tol, block_update, seed + it, n_threads,
-                                          rules_cache)
-                epochs = -(-updates * min(self.block_size, len(ws)) // max(len(ws), 1))
-            elif newton:
-                _, epochs, _ = prox_newton(df, pen, w, b, ws, 50, 10, inner_tol,
-                                           fit_intercept)
-                updates = epochs * len(ws)
-            elif is_ls and _gram_pays(n, len(ws), int(np.count_nonzero(w[ws])), last_epochs,
-                                      gram_cache.get("key") == ws.tobytes()):
-                key = ws.tobytes()
-                if gram_cache.get("key") != key:
-                    B, xbar = _hessian_bound(Xv, ws, sw, df.S, 1.0, fit_intercept)
-                    gram_cache.update(key=key, B=B, xbar=xbar)
-                g_ws = np.ascontiguousarray(grad[ws])
-                epochs, _, _ = cd_epochs_gram(
-                    pen, w, b, ws, gram_cache["B"], g_ws, gram_cache["xbar"],
-                    df.py_grad_intercept() if fit_intercept else 0.0, self.max_epochs,
-                    inner_tol, fit_intercept, _SELECTIONS[self.selection], self.anderson,
-                    5, seed + it)
-                updates = epochs * len(ws)
-            else:
-                epochs, _, _ = cd_epochs(
-                    df, pen, w, b, ws, self.max_epochs, inner_tol, fit_intercept,
-                    _SELECTIONS[self.selection], self.anderson, 5, seed + it)
-                updates = epochs * len(ws)
-            last_epochs = epochs
-            n_updates += updates
-            n_epochs += epochs
-            rec.update(ws_size=len(ws), epochs=epochs, updates=updates)
-            history.append(rec)
-            if self.verbose:
-                print(f"[GreedyBCD] iter {it}: rel. gap {rel:.3e}, violation "
-                      f"{max_viol:.3e}, working set {len(ws)}, epochs {epochs}")
-        else:
-            converged = False
+                converged = False
 
         if not converged:
             what = "relative duality gap" if convex else "relative optimality violation"
@@ -993,6 +1032,26 @@ class GreedyBCD:
                          rel_violation=max_viol / g0 if not convex else np.nan,
                          screened=(np.flatnonzero(~screen.mask) if screen is not None
                                    else np.empty(0, dtype=np.intp)))
+
+    def _stages(self, grad_zero, from_zero):
+        """The (penalty, tol) of the continuation stages before the target: alphas
+        geometric from alpha_max (excluded: 0 is the solution there) to alpha (excluded),
+        each solved to path_tol times its alpha (tol is relative to the gradient at 0,
+        whose largest entry is alpha_max without weights)."""
+        pen = self.penalty
+        if (self.path_steps <= 1 or not from_zero or not hasattr(pen, "alpha_max")
+                or not pen.alpha > 0):
+            return []
+        amax = pen.alpha_max(grad_zero)
+        g0 = float(np.abs(grad_zero).max(initial=0.0))
+        if not amax > pen.alpha or g0 <= 0:
+            return []
+        stages = []
+        for a in np.geomspace(amax, pen.alpha, self.path_steps + 1)[1:-1]:
+            spec = copy.copy(pen)
+            spec.alpha = float(a)
+            stages.append((spec, max(self.tol, self.path_tol * a / g0)))
+        return stages
 
     def _run_rules(self, df, pen, w, b, ws, Xv, sw, n_out, fit_intercept, tol, block_update,
                    seed, n_threads, cache):

@@ -84,20 +84,26 @@ class _BaseElasticNet(LinearRegressorMixin, RegressorMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
             coef_init, intercept_init = self.coef_, float(self.intercept_)
         penalty = self._make_penalty(X, sample_weight)
-        solver = GreedyBCD(Quadratic(), penalty, selection=self.selection, tol=self.tol,
-                           max_iter=self.max_iter, random_state=self.random_state,
-                           n_threads=self.n_threads)
         Xs = X.tocsc() if sp.issparse(X) else X
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = solver.solve(Xs, y, sample_weight=sample_weight,
-                               fit_intercept=self.fit_intercept, coef_init=coef_init,
-                               intercept_init=intercept_init)
+            res = self._solve(Xs, y, sample_weight, penalty, coef_init, intercept_init)
         self._warn_and_store(res)
         self.coef_ = res.coef.astype(X.dtype, copy=False)
         self.intercept_ = res.intercept if self.fit_intercept else 0.0
         self.n_iter_ = res.n_iter
         return self
+
+    def _solver(self, penalty, tol):
+        return GreedyBCD(Quadratic(), penalty, selection=self.selection, tol=tol,
+                         max_iter=self.max_iter, random_state=self.random_state,
+                         n_threads=self.n_threads)
+
+    def _solve(self, X, y, sample_weight, penalty, coef_init, intercept_init):
+        """One solve at ``self.alpha`` from the given start; returns the BCDResult."""
+        return self._solver(penalty, self.tol).solve(
+            X, y, sample_weight=sample_weight, fit_intercept=self.fit_intercept,
+            coef_init=coef_init, intercept_init=intercept_init)
 
     @property
     def sparse_coef_(self):

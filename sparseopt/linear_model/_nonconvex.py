@@ -4,7 +4,7 @@ penalties."""
 from __future__ import annotations
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +35,7 @@ _DOC_SHARED = """
     warm_start : bool, default=False
         Start from the previous solution (the way to follow a regularization path:
         decrease ``alpha`` between fits).
-    positive : bool, default=False
+{path}    positive : bool, default=False
         Constrain the coefficients to be non-negative.
     selection : {{"cyclic", "random"}}, default="cyclic"
         Order of coordinate updates within a working set.
@@ -54,11 +54,37 @@ _DOC_SHARED = """
         Largest optimality violation at the solution, relative to the gradient at 0
         (the stopping criterion).
     n_iter_ : int
-        Outer iterations run.
+        Outer iterations run (summed over the continuation path).
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
+"""
+
+# Tolerance of the intermediate problems of the continuation path, relative to their alpha
+_PATH_TOL = 1e-2
+
+_PATH_DOC = """    path_steps : int, default=5
+        Continuation: without a warm start, solve at ``path_steps`` values of alpha
+        spaced geometrically from ``alpha_max`` (where 0 is the solution) down to
+        ``alpha``, each started from the previous solution and solved to a loose
+        tolerance (violation 1e-2 times their alpha) except the last. 1 solves at ``alpha``
+        from 0 directly. See Notes.
+"""
+
+_PATH_NOTES = r"""
+    Notes
+    -----
+    The objective is nonconvex, and which stationary point a descent method reaches
+    depends on its path. Started from 0 at a small ``alpha``, coordinate descent makes
+    its first selections on a strongly nonconvex landscape, and a coefficient that
+    grows beyond ``gamma * alpha`` (where the penalty is flat) is no longer pulled back:
+    early choices stick. At large ``alpha`` the support is small and the objective is
+    convex on it (for least squares, when the smallest eigenvalue of
+    :math:`X_S^\top X_S / n` exceeds the penalty's concavity): the path starts where
+    the problem is benign and follows a stationary point as ``alpha`` decreases, as in
+    the pathwise algorithms of [2]_ (``ncvreg``). It is a heuristic for a lower
+    stationary point, not a guarantee of the global minimum.
 """
 
 _GAMMA_HEAD = """    alpha : float, default=1.0
@@ -72,14 +98,15 @@ class _BaseFolded(_BaseElasticNet):
     _min_gamma: float
 
     def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, max_iter=1000,
-                 tol=1e-4, warm_start=False, positive=False, selection="cyclic",
-                 random_state=None, n_threads=None):
+                 tol=1e-4, warm_start=False, path_steps=5, positive=False,
+                 selection="cyclic", random_state=None, n_threads=None):
         self.alpha = alpha
         self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.path_steps = path_steps
         self.positive = positive
         self.selection = selection
         self.random_state = random_state
@@ -88,6 +115,12 @@ class _BaseFolded(_BaseElasticNet):
     def _make_penalty(self, X=None, sample_weight=None):
         return self._penalty_cls(float(self.alpha), float(self.gamma),
                                  positive=self.positive)
+
+    def _solver(self, penalty, tol):
+        # continuation (see Notes), inside one solve: the stages share the datafit
+        solver = super()._solver(penalty, tol)
+        solver.path_steps, solver.path_tol = self.path_steps, _PATH_TOL
+        return solver
 
     def _warn_and_store(self, res):
         if not res.converged:
@@ -115,16 +148,20 @@ class MCPRegressor(_BaseFolded):
     coefficients. The solver (working sets, coordinate descent with exact 1-D proximal
     steps) stops at a stationary point.
     """ + _DOC_SHARED.format(head=_GAMMA_HEAD.format(
-        gamma="3.0", gamma_rule="> 1; the penalty is flat beyond gamma * alpha")) + r"""
+        gamma="3.0", gamma_rule="> 1; the penalty is flat beyond gamma * alpha"),
+        path=_PATH_DOC) + r"""
     See Also
     --------
     SCADRegressor : The SCAD penalty.
     sparseopt.linear_model.Lasso : The convex limit, gamma -> infinity.
-
+""" + _PATH_NOTES + r"""
     References
     ----------
     .. [1] C.-H. Zhang, "Nearly unbiased variable selection under minimax concave
        penalty", Annals of Statistics 38(2), 2010.
+    .. [2] P. Breheny, J. Huang, "Coordinate descent algorithms for nonconvex penalized
+       regression, with applications to biological feature selection", Annals of
+       Applied Statistics 5(1), 2011.
 
     Examples
     --------
@@ -142,6 +179,7 @@ class MCPRegressor(_BaseFolded):
     _parameter_constraints: dict = {
         **_BaseElasticNet._common_constraints,
         "gamma": [Interval(Real, 1, None, closed="neither")],
+        "path_steps": [Interval(Integral, 1, None, closed="left")],
     }
 
 
@@ -154,15 +192,18 @@ class SCADRegressor(_BaseFolded):
     :math:`(2\gamma\alpha x - x^2 - \alpha^2) / (2(\gamma - 1))` up to
     :math:`\gamma\alpha`, and :math:`\alpha^2(\gamma + 1)/2` beyond.
     """ + _DOC_SHARED.format(head=_GAMMA_HEAD.format(
-        gamma="3.7", gamma_rule="> 2; 3.7 is Fan and Li's choice")) + r"""
+        gamma="3.7", gamma_rule="> 2; 3.7 is Fan and Li's choice"), path=_PATH_DOC) + r"""
     See Also
     --------
     MCPRegressor : The minimax concave penalty.
-
+""" + _PATH_NOTES + r"""
     References
     ----------
     .. [1] J. Fan, R. Li, "Variable selection via nonconcave penalized likelihood and its
        oracle properties", JASA 96(456), 2001.
+    .. [2] P. Breheny, J. Huang, "Coordinate descent algorithms for nonconvex penalized
+       regression, with applications to biological feature selection", Annals of
+       Applied Statistics 5(1), 2011.
 
     Examples
     --------
@@ -180,14 +221,15 @@ class SCADRegressor(_BaseFolded):
     _parameter_constraints: dict = {
         **_BaseElasticNet._common_constraints,
         "gamma": [Interval(Real, 2, None, closed="neither")],
+        "path_steps": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, alpha=1.0, *, gamma=3.7, fit_intercept=True, max_iter=1000,
-                 tol=1e-4, warm_start=False, positive=False, selection="cyclic",
-                 random_state=None, n_threads=None):
+                 tol=1e-4, warm_start=False, path_steps=5, positive=False,
+                 selection="cyclic", random_state=None, n_threads=None):
         super().__init__(alpha, gamma=gamma, fit_intercept=fit_intercept,
                          max_iter=max_iter, tol=tol, warm_start=warm_start,
-                         positive=positive, selection=selection,
+                         path_steps=path_steps, positive=positive, selection=selection,
                          random_state=random_state, n_threads=n_threads)
 
 
@@ -211,7 +253,7 @@ class CEL0Regressor(_BaseFolded):
     one is a local minimizer of the :math:`\ell_0` problem; unlike it, this objective is
     continuous. The solver stops at a stationary point, as :class:`MCPRegressor`.
     """ + _DOC_SHARED.format(head="""    alpha : float, default=1.0
-        The cost of a nonzero coefficient, :math:`\\alpha` above (>= 0).""") + r"""
+        The cost of a nonzero coefficient, :math:`\\alpha` above (>= 0).""", path="") + r"""
     See Also
     --------
     MCPRegressor : CEL0 is MCP with per-feature parameters set by the design.
@@ -238,6 +280,7 @@ class CEL0Regressor(_BaseFolded):
     """
 
     _parameter_constraints: dict = dict(_BaseElasticNet._common_constraints)
+    _solver = _BaseElasticNet._solver  # no continuation: alpha is a cost, not a slope
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, tol=1e-4,
                  warm_start=False, positive=False, selection="cyclic", random_state=None,
