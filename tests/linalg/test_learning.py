@@ -185,3 +185,16 @@ def test_tsallis_inf_is_stable_on_heavy_tailed_costs(seed):
     learner = RelaxationLearner(random_state=seed)
     total = _costs(C, grid, learner, [None] * 5000)
     assert total < 1.25 * C[:, 12].sum()
+
+
+def test_tsallis_inf_reduced_variance_estimate():
+    # the reduced-variance estimate (l - 1/2)/p of the played arm, l = (cost - 1)/scale,
+    # kept in iterations (the sums are divided by the running scale when used)
+    learner = RelaxationLearner(random_state=0)
+    w = learner.suggest()
+    arm = int(np.argmin(np.abs(learner.omegas - w)))
+    p = learner.probabilities()[arm]
+    learner.update(41)
+    expected = np.zeros(learner.omegas.size)
+    expected[arm] = (41 - 1 - 0.5 * 40) / p
+    assert_allclose(learner._L, expected, rtol=1e-12)
