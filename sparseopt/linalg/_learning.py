@@ -17,6 +17,9 @@ _METHODS = ("tsallis-inf", "chebcb")
 _STATE_VERSION = 1
 # baseline of the reduced-variance loss estimator, in units of the running scale
 _RV_BASELINE = 0.5
+# default omega grids per method (see the class Notes for why they differ)
+_DEFAULT_GRIDS = {"tsallis-inf": 2.0 - np.geomspace(1.0, 0.05, 10),
+                  "chebcb": np.linspace(1.0, 1.95, 20)}
 
 
 def _tsallis_weights(L, eta):
@@ -71,8 +74,10 @@ class RelaxationLearner:
     method : {"tsallis-inf", "chebcb"}, default="tsallis-inf"
         The learner.
     omegas : array-like, optional
-        The grid of candidate values in ``(0, 2)``; default ``np.linspace(1, 1.95, 20)``
-        (the paper's).
+        The grid of candidate values in ``(0, 2)``. Default: for ``"tsallis-inf"``, 10
+        values from 1 to 1.95 equally spaced in :math:`\log(2 - \omega)`,
+        ``2 - np.geomspace(1, 0.05, 10)``; for ``"chebcb"``, the paper's
+        ``np.linspace(1, 1.95, 20)`` (see Notes).
     solver : {"sor", "ssor", "pcg_ssor"}, default="sor"
         What :meth:`solve` runs: :func:`sor`, :func:`ssor` or :func:`pcg_ssor`.
     tol : float, default=1e-8
@@ -110,6 +115,17 @@ class RelaxationLearner:
     loss estimator of [2]_, :math:`\hat\ell_i = \mathbb 1[i = I_t](\ell_t - B)/p_i + B`
     with :math:`B = 1/2` (only the played arm's iteration count is used).
 
+    The default grids. Tsallis-INF learns nothing about a grid point it does not play, and
+    its regret grows as :math:`\sqrt{KT}` in the number K of points, so its grid is coarse
+    and spaced where SOR's cost changes: past the optimum the SOR iteration matrix has
+    spectral radius :math:`\omega - 1`, so the iteration count grows like
+    :math:`1/(2 - \omega)` near 2, and points equally spaced in :math:`\log(2 - \omega)`
+    are equally far apart in relative cost. The same spacing covers every mesh size alike
+    (the model problem's :math:`2 - \omega^* \approx 2\pi h`). The range is the paper's
+    and K = 10 is half its 20 points: neighbours differ by a factor 1.39 in
+    :math:`2 - \omega`. ChebCB keeps the paper's 20 equally spaced points: it chooses
+    :math:`\omega` per instance, to follow :math:`\omega^*(c)`, where resolution counts.
+
     References
     ----------
     .. [1] M. Khodak, E. Chow, M.-F. Balcan, A. Talwalkar, "Learning to Relax: Setting
@@ -142,7 +158,7 @@ class RelaxationLearner:
         if solver not in _SOLVERS:
             raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, got {solver!r}")
         if omegas is None:
-            omegas = np.linspace(1.0, 1.95, 20)
+            omegas = _DEFAULT_GRIDS[method].copy()
         omegas = check_array(omegas, "omegas", ndim=1)
         if omegas.size == 0 or np.any(omegas <= 0) or np.any(omegas >= 2):
             raise ValueError("omegas must be a non-empty grid of values in (0, 2)")
