@@ -46,7 +46,7 @@ def test_tsallis_inf_finds_the_best_arm_of_a_stochastic_bandit(rng):
     grid = np.linspace(1, 1.95, 20)
     means = 100 + 8 * np.abs(np.arange(20) - 7)
     C = np.maximum(1, rng.normal(means, 10, size=(4000, 20))).round()
-    learner = RelaxationLearner(random_state=0)
+    learner = RelaxationLearner(omegas=grid, random_state=0)
     total = _costs(C, grid, learner, [None] * 4000)
     assert total < 1.15 * C[:, 7].sum()
     arms = np.searchsorted(grid, np.array(learner.history_["omega"]) - 1e-9)
@@ -66,7 +66,7 @@ def test_chebcb_tracks_a_context_dependent_best_arm(rng):
     learner = RelaxationLearner("chebcb", context_range=(0, 1), random_state=0)
     total = _costs(C, grid, learner, ctx)
     assert total < 1.15 * C[np.arange(3000), best].sum()
-    fixed = RelaxationLearner(random_state=0)
+    fixed = RelaxationLearner(omegas=grid, random_state=0)
     assert total < _costs(C, grid, fixed, [None] * 3000)  # beats the context-free learner
 
 
@@ -172,6 +172,17 @@ def test_learning_study_is_consistent():
     A, b, _ = seq[7]
     assert C[7, 4] == sor(A, b, np.linspace(1, 1.95, 20)[4]).n_iter
     assert "Tsallis-INF" in format_study(res)
+    # Tsallis-INF is run on its own grid, whose counts are the solves' counts
+    from sparseopt.linalg._cli import run_learner
+
+    grid = RelaxationLearner().omegas
+    tsallis = RelaxationLearner(random_state=3)
+    total = run_learner(tsallis, cost_matrix(seq, omegas=grid), [None] * 60, grid)
+    assert total == res["Tsallis-INF"][0]
+    assert total == sum(sor(A, b, w).n_iter
+                        for (A, b, _), w in zip(seq, tsallis.history_["omega"], strict=True))
+    with pytest.raises(ValueError, match="no column"):
+        run_learner(RelaxationLearner(), C, [None] * 60)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -182,6 +193,30 @@ def test_tsallis_inf_is_stable_on_heavy_tailed_costs(seed):
     grid = np.linspace(1, 1.95, 20)
     difficulty = rng.lognormal(0.0, 1.0, 5000)
     C = np.ceil(difficulty[:, None] * 50 * (1 + 0.08 * np.abs(np.arange(20) - 12)))
-    learner = RelaxationLearner(random_state=seed)
+    learner = RelaxationLearner(omegas=grid, random_state=seed)
     total = _costs(C, grid, learner, [None] * 5000)
     assert total < 1.25 * C[:, 12].sum()
+
+
+def test_tsallis_inf_reduced_variance_estimate():
+    # the reduced-variance estimate (l - 1/2)/p of the played arm, l = (cost - 1)/scale,
+    # kept in iterations (the sums are divided by the running scale when used)
+    learner = RelaxationLearner(random_state=0)
+    w = learner.suggest()
+    arm = int(np.argmin(np.abs(learner.omegas - w)))
+    p = learner.probabilities()[arm]
+    learner.update(41)
+    expected = np.zeros(learner.omegas.size)
+    expected[arm] = (41 - 1 - 0.5 * 40) / p
+    assert_allclose(learner._L, expected, rtol=1e-12)
+
+
+def test_default_grids():
+    # Tsallis-INF: 10 points from 1 to 1.95, equally spaced in log(2 - omega)
+    grid = RelaxationLearner().omegas
+    assert grid.size == 10 and grid[0] == 1.0 and grid[-1] == pytest.approx(1.95)
+    assert_allclose(np.diff(np.log(2 - grid)), np.log(0.05) / 9, rtol=1e-12)
+    # ChebCB keeps the paper's grid; the defaults are copies, not shared arrays
+    assert_array_equal(RelaxationLearner("chebcb").omegas, np.linspace(1, 1.95, 20))
+    grid[0] = 1.5
+    assert RelaxationLearner().omegas[0] == 1.0
