@@ -159,11 +159,74 @@ static SO_INLINE int SO_IFN(count_chunk_)(const so_spgemm_plan *P, SO_IFN(cws_) 
     return 1;
 }
 
+/* The calling thread's place in the team (0 of 1 outside a parallel region). */
+static void SO_IFN(team_place_)(int *t, int *T)
+{
+#ifdef _OPENMP
+    *t = omp_get_thread_num();
+    *T = omp_get_num_threads();
+#else
+    *t = 0;
+    *T = 1;
+#endif
+}
+
+/* Row i counted by the whole team (every thread of the parallel region calls it): each
+ * thread tags the columns of its slice of the row's entries of A in its own dense tags
+ * (no atomics), then counts, over its share of the columns, those tagged by any thread.
+ * tags[] publishes each thread's tag array; cnt[t + 1] receives thread t's count. */
+static void SO_IFN(count_coop_)(const so_spgemm_plan *P, int64_t i, IT *my_tag,
+                                const unsigned char *allow, const int masked, IT **tags,
+                                int64_t *cnt)
+{
+    const IT *ap = (const IT *)P->a_ptr, *ai = (const IT *)P->a_ind;
+    const IT *bp = (const IT *)P->b_ptr, *bi = (const IT *)P->b_ind;
+    const int64_t p0 = (int64_t)ap[i], len = (int64_t)ap[i + 1] - p0;
+    int t, T, s;
+    int64_t p, j, c = 0;
+    SO_IFN(team_place_)(&t, &T);
+    for (p = p0 + len * t / T; p < p0 + len * (t + 1) / T; ++p) {
+        const int64_t k = (int64_t)ai[p];
+        int64_t q;
+        for (q = (int64_t)bp[k]; q < (int64_t)bp[k + 1]; ++q) {
+            const IT col = bi[q];
+            if (masked && !allow[col]) continue;
+            my_tag[col] = (IT)i;
+        }
+    }
+    tags[t] = my_tag;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+    for (j = P->n_cols * t / T; j < P->n_cols * (t + 1) / T; ++j)
+        for (s = 0; s < T; ++s)
+            if (tags[s][j] == (IT)i) {
+                ++c;
+                break;
+            }
+    cnt[t + 1] = c;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
 static int SO_IFN(so_spgemm_count_)(const so_spgemm_plan *P, int64_t *chunk_nnz)
 {
     int failed = 0;
     const int masked = P->m_ptr != NULL, dense_all = P->dense_from <= 0;
     int nt = so_spgemm_team(P);
+    (void)nt;  /* unused without OpenMP */
+    IT **tags = NULL;
+    int64_t *cnt = NULL;
+    if (P->heavy != NULL) {
+        tags = (IT **)calloc((size_t)nt, sizeof(IT *));
+        cnt = (int64_t *)calloc((size_t)nt + 1, sizeof(int64_t));
+        if (!tags || !cnt) {
+            free(tags);
+            free(cnt);
+            return SO_ERR_ALLOC;
+        }
+    }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
@@ -171,7 +234,7 @@ static int SO_IFN(so_spgemm_count_)(const so_spgemm_plan *P, int64_t *chunk_nnz)
         SO_IFN(cws_) w = {NULL, NULL, NULL, 0, NULL};
         int ok = 1;
         int64_t c;
-        if (dense_all && !SO_IFN(cws_dense_)(&w, P->n_cols)) ok = 0;
+        if ((dense_all || P->heavy) && !SO_IFN(cws_dense_)(&w, P->n_cols)) ok = 0;
         if (masked && ok) {
             w.allow = (unsigned char *)calloc((size_t)P->n_cols + 1, 1);
             if (!w.allow) ok = 0;
@@ -187,7 +250,7 @@ static int SO_IFN(so_spgemm_count_)(const so_spgemm_plan *P, int64_t *chunk_nnz)
 #endif
         for (c = 0; c < P->n_chunks; ++c) {
             int r;
-            if (!ok) continue;
+            if (!ok || (P->heavy && P->heavy[c])) continue;
             if (masked)
                 r = dense_all ? SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 1, 1)
                               : SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 1, 0);
@@ -202,11 +265,40 @@ static int SO_IFN(so_spgemm_count_)(const so_spgemm_plan *P, int64_t *chunk_nnz)
                 failed = 1;
             }
         }
+        /* the heavy rows, each by the whole team (after the loop's barrier, `failed` is
+         * the same for every thread) */
+        if (P->heavy != NULL && !failed) {
+            for (c = 0; c < P->n_chunks; ++c) {
+                int64_t i;
+                if (!P->heavy[c]) continue;
+                for (i = P->chunks[c]; i < P->chunks[c + 1]; ++i) {
+                    int s;
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 1);
+                    SO_IFN(count_coop_)(P, i, w.tag, w.allow, masked, tags, cnt);
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 0);
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                    {
+                        int T = 1;
+#ifdef _OPENMP
+                        T = omp_get_num_threads();
+#endif
+                        if (i == P->chunks[c]) chunk_nnz[c] = 0;
+                        for (s = 0; s < T; ++s) chunk_nnz[c] += cnt[s + 1];
+                    }
+                }
+            }
+        }
         free(w.tag);
         free(w.keys);
         free(w.slots);
         free(w.allow);
     }
+    free(tags);
+    free(cnt);
     return failed ? SO_ERR_ALLOC : SO_OK;
 }
 #endif /* SO_EMIT_COUNT */
@@ -375,7 +467,7 @@ static int SO_FN(ws_dense_)(SO_FN(ws_) *w, int64_t n_cols)
 static int SO_FN(ws_init_)(SO_FN(ws_) *w, const so_spgemm_plan *P)
 {
     memset(w, 0, sizeof(*w));
-    if (P->dense_from <= 0 && !SO_FN(ws_dense_)(w, P->n_cols)) return 0;
+    if ((P->dense_from <= 0 || P->heavy) && !SO_FN(ws_dense_)(w, P->n_cols)) return 0;
     if (P->m_ptr != NULL) {
         w->allow = (unsigned char *)calloc((size_t)P->n_cols + 1, 1);
         if (!w->allow) return 0;
@@ -428,6 +520,99 @@ static SO_INLINE int64_t SO_FN(row_)(const so_spgemm_plan *P, SO_FN(ws_) *w, int
     return n;
 }
 
+/* Row i by the whole team into oi / ov (every thread of the parallel region calls it).
+ * Each thread multiplies its slice of the row's entries of A into its own dense
+ * accumulator (no atomics: they cost a compare-and-swap per product, measured twice
+ * slower than one thread); then each merges its share of the columns across the
+ * threads' accumulators, once to count the entries it keeps and once, at its offset, to
+ * write them. The row comes out sorted. tags[] / accs[] publish the accumulators,
+ * cnt[t + 1] the counts; *written receives the row's length. */
+static void SO_FN(fill_coop_)(const so_spgemm_plan *P, int64_t i, SO_FN(ws_) *w,
+                              const int masked, IT **tags, FT **accs, int64_t *cnt,
+                              int64_t *written, IT *oi, FT *ov)
+{
+    const IT *ap = (const IT *)P->a_ptr, *ai = (const IT *)P->a_ind;
+    const IT *bp = (const IT *)P->b_ptr, *bi = (const IT *)P->b_ind;
+    const FT *av = (const FT *)P->a_val, *bv = (const FT *)P->b_val;
+    const int64_t p0 = (int64_t)ap[i], len = (int64_t)ap[i + 1] - p0;
+    IT *restrict tag = w->tag;
+    FT *restrict acc = w->acc;
+    int t, T, s, pass;
+    int64_t p, j, j0, j1, off = 0, c = 0;
+    SO_IFN(team_place_)(&t, &T);
+    for (p = p0 + len * t / T; p < p0 + len * (t + 1) / T; ++p) {
+        const int64_t k = (int64_t)ai[p];
+        const FT a = av[p];
+        int64_t q;
+        for (q = (int64_t)bp[k]; q < (int64_t)bp[k + 1]; ++q) {
+            const IT col = bi[q];
+            if (masked && !w->allow[col]) continue;
+            if (tag[col] != (IT)i) {
+                tag[col] = (IT)i;
+                acc[col] = a * bv[q];
+            } else {
+                acc[col] += a * bv[q];
+            }
+        }
+    }
+    tags[t] = tag;
+    accs[t] = acc;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+    j0 = P->n_cols * t / T;
+    j1 = P->n_cols * (t + 1) / T;
+    for (pass = 0; pass < 2; ++pass) {
+        if (pass == 1) {
+            cnt[t + 1] = c;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            for (s = 0; s < t; ++s) off += cnt[s + 1];
+            c = 0;
+        }
+        for (j = j0; j < j1; ++j) {
+            int hit = 0;
+            FT v = (FT)0;
+            for (s = 0; s < T; ++s) {
+                if (tags[s][j] == (IT)i) {
+                    v = hit ? v + accs[s][j] : accs[s][j];
+                    hit = 1;
+                }
+            }
+            if (hit && (P->keep_zeros || v != (FT)0)) {
+                if (pass == 1) {
+                    oi[off + c] = (IT)j;
+                    ov[off + c] = v;
+                }
+                ++c;
+            }
+        }
+    }
+    if (t == T - 1) *written = off + c;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
+/* The team's shared view of the heavy rows' accumulators (NULLs if none is heavy). */
+static int SO_FN(team_alloc_)(const so_spgemm_plan *P, int nt, IT ***tags, FT ***accs,
+                              int64_t **cnt)
+{
+    *tags = NULL;
+    *accs = NULL;
+    *cnt = NULL;
+    if (P->heavy == NULL) return 1;
+    *tags = (IT **)calloc((size_t)nt, sizeof(IT *));
+    *accs = (FT **)calloc((size_t)nt, sizeof(FT *));
+    *cnt = (int64_t *)calloc((size_t)nt + 1, sizeof(int64_t));
+    if (*tags && *accs && *cnt) return 1;
+    free(*tags);
+    free(*accs);
+    free(*cnt);
+    return 0;
+}
+
 /* The rows of chunk c from position `start` of c_ind / c_val (two-pass product). */
 static SO_INLINE int SO_FN(fill_chunk_)(const so_spgemm_plan *P, SO_FN(ws_) *w, int64_t c,
                                         int64_t start, IT *restrict c_ptr, IT *restrict c_ind,
@@ -451,6 +636,11 @@ static int SO_FN(so_spgemm_fill_)(const so_spgemm_plan *P, const int64_t *chunk_
     int failed = 0;
     const int masked = P->m_ptr != NULL, dense_all = P->dense_from <= 0;
     int nt = so_spgemm_team(P);
+    (void)nt;  /* unused without OpenMP */
+    int64_t written = 0, pos = 0, *cnt;
+    IT **tags;
+    FT **accs;
+    if (!SO_FN(team_alloc_)(P, nt, &tags, &accs, &cnt)) return SO_ERR_ALLOC;
     c_ptr[0] = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -470,7 +660,7 @@ static int SO_FN(so_spgemm_fill_)(const so_spgemm_plan *P, const int64_t *chunk_
 #endif
         for (c = 0; c < P->n_chunks; ++c) {
             int r;
-            if (!ok) continue;
+            if (!ok || (P->heavy && P->heavy[c])) continue;
             if (masked)
                 r = dense_all ? SO_FN(fill_chunk_)(P, &w, c, chunk_start[c], c_ptr, c_ind, c_val,
                                                    chunk_end, 1, 1)
@@ -489,8 +679,40 @@ static int SO_FN(so_spgemm_fill_)(const so_spgemm_plan *P, const int64_t *chunk_
                 failed = 1;
             }
         }
+        if (P->heavy != NULL && !failed) {
+            for (c = 0; c < P->n_chunks; ++c) {
+                int64_t i;
+                if (!P->heavy[c]) continue;
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                pos = chunk_start[c];
+                for (i = P->chunks[c]; i < P->chunks[c + 1]; ++i) {
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 1);
+                    SO_FN(fill_coop_)(P, i, &w, masked, tags, accs, cnt, &written,
+                                      c_ind + pos, c_val + pos);
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 0);
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                    {
+                        pos += written;
+                        c_ptr[i + 1] = (IT)pos;
+                    }
+                }
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                chunk_end[c] = pos;
+            }
+        }
         SO_FN(ws_free_)(&w);
     }
+    free(tags);
+    free(accs);
+    free(cnt);
     return failed ? SO_ERR_ALLOC : SO_OK;
 }
 
@@ -603,10 +825,15 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
     const IT *bp = (const IT *)P->b_ptr;
     int64_t c, total = 0, max_b = 0, need = 0;
     int nt = so_spgemm_team(P);
+    (void)nt;  /* unused without OpenMP */
     SO_FN(buf_) *bufs = (SO_FN(buf_) *)calloc((size_t)(nc > 0 ? nc : 1), sizeof(SO_FN(buf_)));
     int64_t *offset = (int64_t *)malloc((size_t)(nc + 1) * sizeof(int64_t));
     IT *ind = NULL;
     FT *val = NULL;
+    int64_t written = 0, pos = 0, *cnt;
+    IT **tags;
+    FT **accs;
+    if (!SO_FN(team_alloc_)(P, nt, &tags, &accs, &cnt)) return SO_ERR_ALLOC;
     *c_ind = NULL;
     *c_val = NULL;
     *nnz = 0;
@@ -614,6 +841,9 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
     if (!bufs || !offset) {
         free(bufs);
         free(offset);
+        free(tags);
+        free(accs);
+        free(cnt);
         return SO_ERR_ALLOC;
     }
     if (bound == NULL) {  /* the longest row of B, for the first guess */
@@ -641,7 +871,7 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
 #endif
         for (cc = 0; cc < nc; ++cc) {
             int r;
-            if (!ok) continue;
+            if (!ok || (P->heavy && P->heavy[cc])) continue;
             /* where address space is short (strict overcommit), settle for less room */
             for (room = SO_FN(first_room_)(P, cc, bound, max_b, reserve); room > 64; room /= 2)
                 if (SO_FN(buf_reserve_)(&bufs[cc], room)) break;
@@ -665,8 +895,47 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
                 }
             }
         }
+        /* the heavy rows, each by the whole team, into room for min(flops, n_cols) */
+        if (P->heavy != NULL && status == SO_OK) {
+            for (cc = 0; cc < nc; ++cc) {
+                int64_t i;
+                if (!P->heavy[cc]) continue;
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                {
+                    double room = (double)(P->chunks[cc + 1] - P->chunks[cc]) * (double)P->n_cols;
+                    if (bound != NULL && (double)bound[cc] < room) room = (double)bound[cc];
+                    if (!SO_FN(buf_reserve_)(&bufs[cc], (int64_t)room + 1)) {
+                        status = SO_ERR_ALLOC;
+                        need = (int64_t)room + 1;
+                    }
+                    pos = 0;
+                }
+                if (status != SO_OK) break;  /* read after the single's barrier: shared */
+                for (i = P->chunks[cc]; i < P->chunks[cc + 1]; ++i) {
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 1);
+                    SO_FN(fill_coop_)(P, i, &w, masked, tags, accs, cnt, &written,
+                                      bufs[cc].ind + pos, bufs[cc].val + pos);
+                    if (masked) SO_IFN(mask_row_)(i, (const IT *)P->m_ptr, (const IT *)P->m_ind,
+                                                  w.allow, 0);
+#ifdef _OPENMP
+#pragma omp single
+#endif
+                    {
+                        pos += written;
+                        c_ptr[i + 1] = (IT)pos;
+                        bufs[cc].len = pos;
+                    }
+                }
+            }
+        }
         SO_FN(ws_free_)(&w);
     }
+    free(tags);
+    free(accs);
+    free(cnt);
     if (status == SO_OK) {
         offset[0] = 0;
         for (c = 0; c < nc; ++c) offset[c + 1] = offset[c] + bufs[c].len;

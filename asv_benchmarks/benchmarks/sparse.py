@@ -40,10 +40,11 @@ class CsrMatmatDense(Benchmark):
 
 class Spgemm(Benchmark):
     """``A @ A`` for the 2-D Poisson matrix (1000^2; 300^2 in fast mode) and a uniform
-    random matrix with 10 nonzeros per row (100k^2; 20k^2 in fast mode)."""
+    random matrix with 10 nonzeros per row (100k^2; 20k^2 in fast mode); ours by default
+    (one pass on one thread, two on several) and forced to two passes."""
 
     param_names = ["library", "n_threads", "matrix"]
-    params = (["sparseopt", "scipy"], [1, 2], ["poisson2d", "random"])
+    params = (["sparseopt", "sparseopt-two-pass", "scipy"], [1, 2], ["poisson2d", "random"])
 
     def setup(self, library, n_threads, matrix):
         from sparseopt.datasets import laplacian_2d, make_random_csr
@@ -55,10 +56,11 @@ class Spgemm(Benchmark):
         else:
             n = 20_000 if is_fast() else 100_000
             self.A = make_random_csr(n, n, 10, random_state=0)
-        if library == "sparseopt":
+        if library.startswith("sparseopt"):
             from sparseopt.sparse import spgemm
 
-            self.run = lambda: spgemm(self.A, self.A, threads=n_threads)
+            alg = "two-pass" if library.endswith("two-pass") else "auto"
+            self.run = lambda: spgemm(self.A, self.A, threads=n_threads, algorithm=alg)
         else:
             self.run = lambda: self.A @ self.A
 

@@ -35,6 +35,7 @@ cdef extern from "sparseopt/spgemm.h" nogil:
         int64_t n_chunks
         const int64_t *chunks
         int64_t dense_from
+        const unsigned char *heavy
         int keep_zeros, sort_rows, n_threads
     int so_spgemm_count(int itype, const so_spgemm_plan *plan, int64_t *chunk_nnz)
     int so_spgemm_fill(int vtype, int itype, const so_spgemm_plan *plan,
@@ -75,8 +76,9 @@ cdef int _itype(dtype) except -1:
     raise TypeError(f"spgemm kernel: unsupported index dtype {dtype}")
 
 
-cdef void _plan(so_spgemm_plan *P, A, B, mask, cnp.ndarray chunks, int64_t dense_from,
-                bint keep_zeros, bint sort_rows, int n_threads, bint values):
+cdef void _plan(so_spgemm_plan *P, A, B, mask, cnp.ndarray chunks, heavy,
+                int64_t dense_from, bint keep_zeros, bint sort_rows, int n_threads,
+                bint values):
     P.n_rows = A.shape[0]
     P.n_cols = B.shape[1]
     P.b_rows = B.shape[0]
@@ -95,6 +97,7 @@ cdef void _plan(so_spgemm_plan *P, A, B, mask, cnp.ndarray chunks, int64_t dense
     P.n_chunks = chunks.shape[0] - 1
     P.chunks = <const int64_t *>_data(chunks)
     P.dense_from = dense_from
+    P.heavy = <const unsigned char *>_data(heavy) if heavy is not None else NULL
     P.keep_zeros = keep_zeros
     P.sort_rows = sort_rows
     P.n_threads = n_threads
@@ -109,14 +112,15 @@ cdef _raise(int status):
     raise RuntimeError(f"spgemm kernel failed with status {status}")
 
 
-def count(A, B, mask, cnp.ndarray chunks, int64_t dense_from, int n_threads):
+def count(A, B, mask, cnp.ndarray chunks, heavy, int64_t dense_from, int n_threads):
     """Entries of C per chunk of rows (the symbolic pass); ``mask`` is None or
-    ``(indptr, indices)``."""
+    ``(indptr, indices)``; ``heavy`` is None or a uint8 flag per chunk (a chunk of one
+    row that the whole team multiplies)."""
     cdef so_spgemm_plan P
     cdef int itype = _itype(A.indptr.dtype), status
     cdef cnp.ndarray out = np.empty(chunks.shape[0] - 1, dtype=np.int64)
     cdef int64_t *out_p = <int64_t *>_data(out)
-    _plan(&P, A, B, mask, chunks, dense_from, False, False, n_threads, False)
+    _plan(&P, A, B, mask, chunks, heavy, dense_from, False, False, n_threads, False)
     with nogil:
         status = so_spgemm_count(itype, &P, out_p)
     if status != SO_OK:
@@ -124,7 +128,7 @@ def count(A, B, mask, cnp.ndarray chunks, int64_t dense_from, int n_threads):
     return out
 
 
-def fill(A, B, mask, cnp.ndarray chunks, cnp.ndarray chunk_start, int64_t dense_from,
+def fill(A, B, mask, cnp.ndarray chunks, heavy, cnp.ndarray chunk_start, int64_t dense_from,
          bint keep_zeros, bint sort_rows, int n_threads, cnp.ndarray c_ptr,
          cnp.ndarray c_ind, cnp.ndarray c_val):
     """The numeric pass: chunk c written from ``chunk_start[c]``; returns each chunk's end."""
@@ -136,7 +140,7 @@ def fill(A, B, mask, cnp.ndarray chunks, cnp.ndarray chunk_start, int64_t dense_
     cdef void *ptr_p = _data(c_ptr)
     cdef void *ind_p = _data(c_ind)
     cdef void *val_p = _data(c_val)
-    _plan(&P, A, B, mask, chunks, dense_from, keep_zeros, sort_rows, n_threads, True)
+    _plan(&P, A, B, mask, chunks, heavy, dense_from, keep_zeros, sort_rows, n_threads, True)
     with nogil:
         status = so_spgemm_fill(vtype, itype, &P, start_p, ptr_p, ind_p, val_p, end_p)
     if status != SO_OK:
@@ -176,7 +180,7 @@ cdef cnp.ndarray _adopt(void *buffer, int64_t n, dtype):
     return arr
 
 
-def grow(A, B, mask, cnp.ndarray chunks, bound, int64_t dense_from, bint keep_zeros,
+def grow(A, B, mask, cnp.ndarray chunks, heavy, bound, int64_t dense_from, bint keep_zeros,
          bint sort_rows, int n_threads, int64_t reserve, int64_t limit):
     """One-pass product: ``(indptr, indices, data)`` of C, C's arrays sized exactly.
 
@@ -194,7 +198,7 @@ def grow(A, B, mask, cnp.ndarray chunks, bound, int64_t dense_from, bint keep_ze
     if bound is not None:
         bound_arr = bound
         bound_p = <const int64_t *>_data(bound_arr)
-    _plan(&P, A, B, mask, chunks, dense_from, keep_zeros, sort_rows, n_threads, True)
+    _plan(&P, A, B, mask, chunks, heavy, dense_from, keep_zeros, sort_rows, n_threads, True)
     with nogil:
         status = so_spgemm_grow(vtype, itype, &P, bound_p, reserve, limit, ptr_p, &ind, &val,
                                 &nnz)

@@ -47,11 +47,11 @@ def _physical_memory() -> int:
         return 16 * 2**30
 
 
-def _two_pass(A, B, mask, chunks, dense_from, keep_zeros, sort_indices, nt, dtype):
+def _two_pass(A, B, mask, chunks, heavy, dense_from, keep_zeros, sort_indices, nt, dtype):
     """Count, allocate C exactly, fill; raises SpgemmOverflow past int32 indices."""
     from . import _spgemm
 
-    counts = _spgemm.count(A, B, mask, chunks, dense_from, nt)
+    counts = _spgemm.count(A, B, mask, chunks, heavy, dense_from, nt)
     start = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
     nnz = int(start[-1])
@@ -66,8 +66,8 @@ def _two_pass(A, B, mask, chunks, dense_from, keep_zeros, sort_indices, nt, dtyp
         raise MemoryError(f"A @ B has {nnz} entries: {size:.1f} GiB would be needed for "
                           "its indices and values") from None
     c_ptr = np.empty(A.shape[0] + 1, dtype=index_dtype)
-    end = _spgemm.fill(A, B, mask, chunks, start, dense_from, keep_zeros, sort_indices, nt,
-                       c_ptr, c_ind, c_val)
+    end = _spgemm.fill(A, B, mask, chunks, heavy, start, dense_from, keep_zeros, sort_indices,
+                       nt, c_ptr, c_ind, c_val)
     if (end != start[1:]).any():  # exact zeros were dropped: close the gaps
         nnz = _spgemm.compact(chunks, start, end, c_ptr, c_ind, c_val)
         c_ind.resize(nnz, refcheck=False)  # shrink in place (no copy of the kept part)
@@ -213,13 +213,21 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     # threads write straight into C (a one-pass product with several chunks gathers
     # them into C afterwards, holding both for a while)
     one_pass = algorithm in ("one-pass", "hash", "dense") or (algorithm == "auto" and nt == 1)
-    bound = None
+    bound = heavy = None
     if nt > 1 and m > 1:
         # chunks of equal multiply count (prefix sums of the per-row flops), about 4 per
         # thread, scheduled dynamically; a chunk's flops bound its entries
         flops = np.empty(m + 1, dtype=np.int64)
         _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
         chunks = _chunks(flops, nt)
+        if small:
+            # a row with more multiplies than a thread's share would hold the others up:
+            # it becomes a chunk of its own that the whole team multiplies (fine task)
+            heavy_rows = np.flatnonzero(np.diff(flops) > flops[-1] / nt)
+            if heavy_rows.size:
+                chunks = np.unique(np.concatenate([chunks, heavy_rows, heavy_rows + 1]))
+                heavy = np.zeros(chunks.shape[0] - 1, dtype=np.uint8)
+                heavy[np.searchsorted(chunks, heavy_rows)] = 1
         bound = np.diff(flops[chunks])
         del flops
     else:
@@ -232,10 +240,10 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
                 entry = index_dtype.itemsize + np.dtype(dtype).itemsize
                 memory = _physical_memory()
                 c_ptr, c_ind, c_val = _spgemm.grow(
-                    A, B, mask_arrays, chunks, bound, dense_from, keep_zeros, sort_indices,
-                    nt, memory // 4 // entry, memory // entry)
+                    A, B, mask_arrays, chunks, heavy, bound, dense_from, keep_zeros,
+                    sort_indices, nt, memory // 4 // entry, memory // entry)
             else:
-                c_ptr, c_ind, c_val = _two_pass(A, B, mask_arrays, chunks, dense_from,
+                c_ptr, c_ind, c_val = _two_pass(A, B, mask_arrays, chunks, heavy, dense_from,
                                                 keep_zeros, sort_indices, nt, dtype)
             break
         except _spgemm.SpgemmOverflow:

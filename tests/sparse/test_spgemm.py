@@ -293,8 +293,8 @@ def test_one_pass_buffers_that_must_grow(rng, n_chunks, mask):
     chunks = np.linspace(0, 300, n_chunks + 1).astype(np.int64)
     arrays = None if M is None else (M.indptr, M.indices)
     for dense_from in (0, 2**62):  # dense accumulators; hash tables only
-        c_ptr, c_ind, c_val = _spgemm.grow(A, B, arrays, chunks, None, dense_from, False,
-                                           False, 2, 0, 2**40)
+        c_ptr, c_ind, c_val = _spgemm.grow(A, B, arrays, chunks, None, None, dense_from,
+                                           False, False, 2, 0, 2**40)
         C = sp.csr_array((c_val, c_ind, c_ptr), shape=(300, 250))
         ref = A @ B
         if M is not None:
@@ -308,8 +308,8 @@ def test_one_pass_output_beyond_the_memory_limit_raises_with_its_size(rng):
 
     A = sp.random_array((100, 100), density=0.2, format="csr", rng=rng)
     with pytest.raises(MemoryError, match=r"room for at least \d+ entries"):
-        _spgemm.grow(A, A, None, np.array([0, 100], dtype=np.int64), None, 0, False, False,
-                     1, 0, 100)
+        _spgemm.grow(A, A, None, np.array([0, 100], dtype=np.int64), None, None, 0, False,
+                     False, 1, 0, 100)
 
 
 def test_two_pass_with_hash_tables_only(rng):
@@ -320,6 +320,58 @@ def test_two_pass_with_hash_tables_only(rng):
     B = sp.random_array((90, 70), density=0.1, format="csr", rng=rng)
     for chunks in ([0, 120], [0, 7, 60, 120]):
         c_ptr, c_ind, c_val = _spgemm_front._two_pass(
-            A, B, None, np.array(chunks, dtype=np.int64), 2**62, False, True, 2,
+            A, B, None, np.array(chunks, dtype=np.int64), None, 2**62, False, True, 2,
             np.float64)
         assert_same_product(sp.csr_array((c_val, c_ind, c_ptr), shape=(120, 70)), A, B)
+
+
+def _arrow(n, rng, dtype=np.float64):
+    """A with a dense first row over a very sparse rest, B with 4 entries per row: row 0
+    of A @ B holds about two thirds of the product's multiplies."""
+    A = sp.random_array((n, n), density=0.5 / n, format="lil", rng=rng, dtype=dtype)
+    A[0, :] = rng.standard_normal(n)
+    B = sp.random_array((n, n), density=4 / n, format="csr", rng=rng, dtype=dtype)
+    return sp.csr_array(A), B
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "one-pass", "two-pass"])
+@pytest.mark.parametrize("sort", [False, True])
+def test_heavy_rows_multiplied_by_the_whole_team(rng, algorithm, sort):
+    from sparseopt.sparse import _spgemm
+
+    A, B = _arrow(3000, rng)
+    flops = np.empty(A.shape[0] + 1, dtype=np.int64)
+    _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
+    assert np.diff(flops)[0] > flops[-1] / 2  # row 0 is heavier than a thread's share
+    C = spgemm(A, B, threads=2, algorithm=algorithm, sort_indices=sort)
+    # summed in a varying order across threads: equal to rounding
+    assert_same_product(C, A, B, rtol=1e-12)
+    if sort:
+        assert np.all(np.diff(C.indices[C.indptr[0]:C.indptr[1]]) > 0)
+    # exact cancellation: every entry of Z stored twice, as +a and -a, so Z @ B = 0 (in
+    # small integers, so that every partial sum is exact in any order)
+    A.data[:] = rng.integers(1, 9, A.nnz)
+    B = B.copy()
+    B.data[:] = rng.integers(1, 9, B.nnz)
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    order = np.argsort(np.r_[rows, rows], kind="stable")  # row r: its entries, then again
+    Z = sp.csr_array((np.r_[A.data, -A.data][order], np.r_[A.indices, A.indices][order],
+                      2 * A.indptr), shape=A.shape)
+    Z.has_canonical_format = False
+    assert spgemm(Z, B, threads=2, algorithm=algorithm).nnz == 0
+    kept = spgemm(Z, B, threads=2, algorithm=algorithm, keep_zeros=True)
+    assert kept.nnz == spgemm(A, B, threads=1).nnz and not kept.data.any()
+
+
+def test_heavy_rows_with_a_mask_and_complex_values(rng):
+    A, B = _arrow(2000, rng)
+    A = A + 1j * A.multiply(rng.standard_normal(A.shape))
+    M = sp.random_array(A.shape, density=0.2, format="lil", rng=rng)
+    M[0, :] = 1.0
+    M = sp.csr_array(M)
+    pattern = sp.csr_array((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
+    for algorithm in ("one-pass", "two-pass"):
+        C = spgemm(A, B, mask=M, threads=2, algorithm=algorithm)
+        assert C.dtype == np.complex128
+        assert_same_product(C, (A @ B).multiply(pattern), sp.eye_array(2000, format="csr"),
+                            rtol=1e-12)

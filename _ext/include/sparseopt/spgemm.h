@@ -8,6 +8,14 @@
  * threads; the rows of a chunk are written one after the other, so a chunk only needs to
  * know where it starts, never the length of each of its rows.
  *
+ * A chunk flagged heavy (one row heavier than a thread's share of the work) is multiplied
+ * by the whole team after the other chunks (a fine task): each thread multiplies a slice
+ * of the row's entries of A into its own dense accumulator, and the threads then merge
+ * the accumulators, each over a share of the columns. (A table shared by the threads and
+ * updated with atomics, SMASH's scheme on its hardware, was measured twice slower than
+ * one thread here: a compare-and-swap per product.) Such a row's sums are grouped by
+ * slice, so they may differ from the serial ones by rounding; it comes out sorted.
+ *
  * Three drivers share the row kernels:
  *   so_spgemm_count  the symbolic pass: the number of entries of each chunk;
  *   so_spgemm_fill   the numeric pass into arrays the caller allocated from the count;
@@ -43,6 +51,8 @@ typedef struct {
     const int64_t *chunks;            /* n_chunks + 1 increasing row bounds, 0 .. n_rows */
     int64_t dense_from;               /* rows whose hash table would reach this many slots
                                          use the dense accumulator (0: every row) */
+    const unsigned char *heavy;       /* n_chunks flags, or NULL: chunk c is one heavy row,
+                                         multiplied by the whole team (a fine task) */
     int keep_zeros, sort_rows, n_threads;
 } so_spgemm_plan;
 
