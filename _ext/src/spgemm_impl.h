@@ -846,6 +846,7 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
         free(cnt);
         return SO_ERR_ALLOC;
     }
+    if (reserve > limit) reserve = limit;
     if (bound == NULL) {  /* the longest row of B, for the first guess */
         int64_t r;
         for (r = 0; r < P->b_rows; ++r) {

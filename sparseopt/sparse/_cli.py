@@ -200,7 +200,48 @@ def _spgemm_cases(quick, nt):
     if cases:
         cases[0].notes = ("unsorted output like scipy's unless 'sorted'; validation and "
                           "CSR checks included in sparseopt's time")
+    cases.append(_heavy_row_case(quick, nt, discrepancy))
     return cases
+
+
+def _heavy_row_case(quick, nt, discrepancy):
+    """A @ B where row 0 of A is dense over a very sparse rest: one row holds 95 % of the
+    multiplies. Ours with the fine task (the default) and without it (same chunks)."""
+    import scipy.sparse as sp
+
+    from . import _spgemm, _spgemm_front, spgemm
+
+    n = 30_000 if quick else 300_000
+
+    def make():
+        rng = np.random.default_rng(0)
+        A = sp.random_array((n, n), density=0.05 / n, format="csr", rng=rng)
+        A = sp.vstack([sp.csr_array(rng.standard_normal((1, n))), A[1:]]).tocsr()
+        B = sp.random_array((n, n), density=20 / n, format="csr", rng=rng)
+        return A, B
+
+    def without_fine_task(d):
+        A, B = d
+        flops = np.empty(A.shape[0] + 1, dtype=np.int64)
+        _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
+        chunks = _spgemm_front._chunks(flops, nt)
+        c_ptr, c_ind, c_val = _spgemm_front._two_pass(A, B, None, chunks, None, 0, False,
+                                                      False, nt, np.float64)
+        return sp.csr_array((c_val, c_ind, c_ptr), shape=(A.shape[0], B.shape[1]))
+
+    contenders = [
+        Contender(f"sparseopt spgemm ({nt} threads, fine task)",
+                  lambda d: spgemm(*d, threads=nt), ours=True),
+        Contender(f"sparseopt spgemm ({nt} threads, no fine task)", without_fine_task,
+                  ours=True),
+        Contender("sparseopt spgemm (1 thread)", lambda d: spgemm(*d, threads=1),
+                  ours=True),
+        Contender("scipy A @ B", lambda d: d[0] @ d[1]),
+    ]
+    case = BenchCase(f"spgemm A @ B, arrow {n // 1000}k^2 (row 0: 95 % of multiplies)",
+                     make, contenders, baseline="scipy A @ B", discrepancy=discrepancy)
+    case.notes = "not an issue goal: shows the heavy-row fine task"
+    return case
 
 
 # --------------------------------------------------------------------------------------
@@ -221,8 +262,8 @@ quick, index, method = sys.argv[1] == "1", int(sys.argv[2]), sys.argv[3]
 name, make = _spgemm_matrices(quick)[index]
 A = make()
 run = {"scipy": lambda: A @ A,
-       "one-pass 1": lambda: spgemm(A, A, threads=1),
-       "one-pass 2": lambda: spgemm(A, A, threads=2),
+       "one-pass 1": lambda: spgemm(A, A, threads=1, algorithm="one-pass"),
+       "one-pass 2": lambda: spgemm(A, A, threads=2, algorithm="one-pass"),
        "two-pass 1": lambda: spgemm(A, A, threads=1, algorithm="two-pass"),
        "two-pass 2": lambda: spgemm(A, A, threads=2, algorithm="two-pass")}[method]
 spgemm(A[:10], A)  # load the extension and its OpenMP runtime before measuring

@@ -47,6 +47,19 @@ def _physical_memory() -> int:
         return 16 * 2**30
 
 
+def _available_memory() -> int:
+    """Bytes the system could give now without swapping (Linux's MemAvailable), else
+    the physical memory. Larger outputs raise MemoryError instead of being killed."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return _physical_memory()
+
+
 def _two_pass(A, B, mask, chunks, heavy, dense_from, keep_zeros, sort_indices, nt, dtype):
     """Count, allocate C exactly, fill; raises SpgemmOverflow past int32 indices."""
     from . import _spgemm
@@ -58,6 +71,10 @@ def _two_pass(A, B, mask, chunks, heavy, dense_from, keep_zeros, sort_indices, n
     index_dtype = A.indptr.dtype
     if nnz > np.iinfo(index_dtype).max:
         raise _spgemm.SpgemmOverflow()
+    size = nnz * (index_dtype.itemsize + np.dtype(dtype).itemsize)
+    if size > _available_memory():
+        raise MemoryError(f"A @ B has {nnz} entries: {size / 2**30:.1f} GiB would be needed "
+                          "for its indices and values, more than the memory available")
     try:
         c_ind = np.empty(nnz, dtype=index_dtype)
         c_val = np.empty(nnz, dtype=dtype)
@@ -83,8 +100,9 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     :math:`a_{ik} B_{k,:}` over the entries of row :math:`i` of A, merged as they are
     generated into a thread-private accumulator, and written out in one pass into room
     reserved for an upper bound of its size (see ``algorithm``). Rows are split between
-    threads in chunks of equal multiply count (not equal rows), and the GIL is released
-    throughout.
+    threads in chunks of equal multiply count (not equal rows); a row with more
+    multiplies than a thread's share is multiplied by all the threads together (each
+    into its own accumulator, merged afterwards). The GIL is released throughout.
 
     Parameters
     ----------
@@ -237,11 +255,13 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
                                               M.indices.astype(index_dtype, copy=False))
         try:
             if one_pass:
+                # reserve at most a quarter of physical memory up front (address space
+                # only); growing past the memory available raises MemoryError
                 entry = index_dtype.itemsize + np.dtype(dtype).itemsize
-                memory = _physical_memory()
                 c_ptr, c_ind, c_val = _spgemm.grow(
                     A, B, mask_arrays, chunks, heavy, bound, dense_from, keep_zeros,
-                    sort_indices, nt, memory // 4 // entry, memory // entry)
+                    sort_indices, nt, _physical_memory() // 4 // entry,
+                    max(_available_memory() // entry, 1))
             else:
                 c_ptr, c_ind, c_val = _two_pass(A, B, mask_arrays, chunks, heavy, dense_from,
                                                 keep_zeros, sort_indices, nt, dtype)

@@ -375,3 +375,14 @@ def test_heavy_rows_with_a_mask_and_complex_values(rng):
         assert C.dtype == np.complex128
         assert_same_product(C, (A @ B).multiply(pattern), sp.eye_array(2000, format="csr"),
                             rtol=1e-12)
+
+
+def test_output_larger_than_the_available_memory_raises_with_its_size(rng, monkeypatch):
+    from sparseopt.sparse import _spgemm_front
+
+    A = sp.random_array((200, 200), density=0.1, format="csr", rng=rng)
+    monkeypatch.setattr(_spgemm_front, "_available_memory", lambda: 10_000)
+    with pytest.raises(MemoryError, match=r"A @ B has \d+ entries: .* more than the memory"):
+        spgemm(A, A, algorithm="two-pass")
+    with pytest.raises(MemoryError, match=r"room for at least \d+ entries"):
+        spgemm(A, A, algorithm="one-pass")
