@@ -13,6 +13,11 @@ from ..utils.validation import check_sparse
 __all__ = ["spgemm"]
 
 _INT32_MAX = np.iinfo(np.int32).max
+# Below about a million multiplies (1-3 ms on one core) a second thread does not pay
+# for its team's start and its accumulator: measured on luxembourg_osm (0.52M) and
+# ca-GrQc (0.49M), two threads took 1.2-1.9 x the one-thread time; on delaunay_n16
+# (2.5M) they were faster.
+_PARALLEL_MIN_FLOPS = 1 << 20
 _ALGORITHMS = ("auto", "one-pass", "two-pass", "hash", "dense")
 
 
@@ -116,7 +121,9 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         counting triangles as ``spgemm(L, L, mask=L).sum()`` with ``L`` the strictly lower
         triangle of an adjacency matrix. Products outside the mask are never formed.
     threads : int, optional
-        Threads to use; see :func:`sparseopt.utils.effective_n_threads`.
+        The most threads to use; see :func:`sparseopt.utils.effective_n_threads`. A
+        product of fewer than about a million multiplies runs on one thread, where a
+        second one was measured not to pay for itself.
     sort_indices : bool, default=False
         Sort the column indices of each row. Like scipy's, the default output is unsorted
         (sorting costs about as much as the product on sparse rows).
@@ -227,16 +234,16 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     small = n * (np.dtype(dtype).itemsize + 8) <= 32 * 2**20
     dense_from = {"hash": np.iinfo(np.int64).max, "dense": 0}.get(
         algorithm, 0 if small else max(16, n // 8))
-    # one thread: one pass (no symbolic pass, no copy). Several: two passes, whose
-    # threads write straight into C (a one-pass product with several chunks gathers
-    # them into C afterwards, holding both for a while)
-    one_pass = algorithm in ("one-pass", "hash", "dense") or (algorithm == "auto" and nt == 1)
+    one_pass = algorithm in ("one-pass", "hash", "dense")
     bound = heavy = None
     if nt > 1 and m > 1:
         # chunks of equal multiply count (prefix sums of the per-row flops), about 4 per
         # thread, scheduled dynamically; a chunk's flops bound its entries
         flops = np.empty(m + 1, dtype=np.int64)
         _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
+        if flops[-1] < _PARALLEL_MIN_FLOPS:
+            nt = 1
+    if nt > 1 and m > 1:
         chunks = _chunks(flops, nt)
         if small:
             # a row with more multiplies than a thread's share would hold the others up:
@@ -247,9 +254,14 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
                 heavy = np.zeros(chunks.shape[0] - 1, dtype=np.uint8)
                 heavy[np.searchsorted(chunks, heavy_rows)] = 1
         bound = np.diff(flops[chunks])
-        del flops
     else:
         chunks = np.array([0, m], dtype=np.int64)
+    flops = None
+    # one thread: one pass (no symbolic pass, no copy). Several: two passes, whose
+    # threads write straight into C (a one-pass product with several chunks gathers
+    # them into C afterwards, holding both for a while: measured 1.2-1.8 x (input +
+    # output) at its peak, against at most 1.07 for two passes on large products)
+    one_pass = one_pass or (algorithm == "auto" and nt == 1)
     while True:
         mask_arrays = None if M is None else (M.indptr.astype(index_dtype, copy=False),
                                               M.indices.astype(index_dtype, copy=False))

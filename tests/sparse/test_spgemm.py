@@ -12,6 +12,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sparseopt.sparse import spgemm
 
 
+@pytest.fixture(autouse=True)
+def threads_on_small_products(monkeypatch):
+    """threads=2 really runs two threads here: the inputs are far below the size where
+    spgemm would fall back to one thread (_PARALLEL_MIN_FLOPS)."""
+    from sparseopt.sparse import _spgemm_front
+
+    monkeypatch.setattr(_spgemm_front, "_PARALLEL_MIN_FLOPS", 0)
+
+
 def canonical(C):
     C = sp.csr_array(C)
     C.sum_duplicates()
