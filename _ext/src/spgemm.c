@@ -137,6 +137,20 @@ typedef double _Complex so_c128;
 #undef SFX
 #undef ISFX
 
+int so_spgemm_flops(int itype, int64_t n_rows, const void *a_ptr, const void *a_ind,
+                    const void *b_ptr, int64_t *out, int n_threads)
+{
+    if (itype == 32)
+        so_spgemm_flops_i32(n_rows, (const int32_t *)a_ptr, (const int32_t *)a_ind,
+                            (const int32_t *)b_ptr, out, n_threads);
+    else if (itype == 64)
+        so_spgemm_flops_i64(n_rows, (const int64_t *)a_ptr, (const int64_t *)a_ind,
+                            (const int64_t *)b_ptr, out, n_threads);
+    else
+        return SO_ERR_ARG;
+    return SO_OK;
+}
+
 int so_spgemm_count(int itype, const so_spgemm_plan *plan, int64_t *chunk_nnz)
 {
     if (itype == 32) return so_spgemm_count_i32(plan, chunk_nnz);

@@ -25,6 +25,53 @@ static SO_INLINE int64_t SO_IFN(row_flops_)(int64_t i, const IT *restrict ap,
     return fl;
 }
 
+/* The calling thread's place in the team (0 of 1 outside a parallel region). */
+static void SO_IFN(team_place_)(int *t, int *T)
+{
+#ifdef _OPENMP
+    *t = omp_get_thread_num();
+    *T = omp_get_num_threads();
+#else
+    *t = 0;
+    *T = 1;
+#endif
+}
+
+/* out[i + 1] = out[i] + flops of row i (out[0] = 0): per-row counts in parallel, then a
+ * prefix sum by blocks (each thread sums its block, the block offsets are added). */
+static void SO_IFN(so_spgemm_flops_)(int64_t n_rows, const IT *ap, const IT *ai, const IT *bp,
+                                     int64_t *out, int n_threads)
+{
+    int nt = n_threads < 1 ? 1 : n_threads;
+    int64_t i;
+    if ((double)ap[n_rows] < 1e5) nt = 1;  /* a team costs more than the pass */
+    out[0] = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int t, T, s;
+        int64_t r0, r1, acc = 0, base = 0;
+        SO_IFN(team_place_)(&t, &T);
+        r0 = n_rows * t / T;
+        r1 = n_rows * (t + 1) / T;
+        for (i = r0; i < r1; ++i) {
+            acc += SO_IFN(row_flops_)(i, ap, ai, bp);
+            out[i + 1] = acc;
+        }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        for (s = 0; s < t; ++s)  /* the totals of the blocks before this one */
+            if (n_rows * s / T < n_rows * (s + 1) / T) base += out[n_rows * (s + 1) / T];
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        if (base != 0)
+            for (i = r0; i < r1; ++i) out[i + 1] += base;
+    }
+}
+
 /* Flag the columns the mask keeps in row i (on = 1) or clear them again (on = 0). */
 static SO_INLINE void SO_IFN(mask_row_)(int64_t i, const IT *restrict mp, const IT *restrict mi,
                                         unsigned char *restrict allow, unsigned char on)
@@ -157,18 +204,6 @@ static SO_INLINE int SO_IFN(count_chunk_)(const so_spgemm_plan *P, SO_IFN(cws_) 
     }
     chunk_nnz[c] = total;
     return 1;
-}
-
-/* The calling thread's place in the team (0 of 1 outside a parallel region). */
-static void SO_IFN(team_place_)(int *t, int *T)
-{
-#ifdef _OPENMP
-    *t = omp_get_thread_num();
-    *T = omp_get_num_threads();
-#else
-    *t = 0;
-    *T = 1;
-#endif
 }
 
 /* Row i counted by the whole team (every thread of the parallel region calls it): each

@@ -4,7 +4,6 @@
 # in-bounds indices, contiguous, of one index type; A and B hold values of one type;
 # A.shape[1] == B.shape[0]; `chunks` partitions the rows of A (increasing, chunks[0] = 0,
 # chunks[-1] = n_rows). Nothing here re-checks them.
-cimport cython
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.stdint cimport int64_t
@@ -12,7 +11,6 @@ from libc.stdint cimport int64_t
 import numpy as np
 
 from sparseopt._core cimport SO_ERR_ALLOC, SO_OK
-from sparseopt._typedefs cimport index_t
 
 cnp.import_array()
 
@@ -37,6 +35,8 @@ cdef extern from "sparseopt/spgemm.h" nogil:
         int64_t dense_from
         const unsigned char *heavy
         int keep_zeros, sort_rows, n_threads
+    int so_spgemm_flops(int itype, int64_t n_rows, const void *a_ptr, const void *a_ind,
+                        const void *b_ptr, int64_t *out, int n_threads)
     int so_spgemm_count(int itype, const so_spgemm_plan *plan, int64_t *chunk_nnz)
     int so_spgemm_fill(int vtype, int itype, const so_spgemm_plan *plan,
                        const int64_t *chunk_start, void *c_ptr, void *c_ind, void *c_val,
@@ -214,16 +214,15 @@ def grow(A, B, mask, cnp.ndarray chunks, heavy, bound, int64_t dense_from, bint 
     return c_ptr, c_ind, c_val
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
-def row_flops(const index_t[::1] a_ptr, const index_t[::1] a_ind, const index_t[::1] b_ptr,
-              int64_t[::1] out):
-    """``out[i + 1] = out[i] + sum_k nnz(B[k, :])`` over the entries ``k`` of row i of A."""
-    cdef int64_t n = a_ptr.shape[0] - 1, i, p, k, acc = 0
+def row_flops(cnp.ndarray a_ptr, cnp.ndarray a_ind, cnp.ndarray b_ptr, cnp.ndarray out,
+              int n_threads=1):
+    """``out[i + 1] = out[i] + sum_k nnz(B[k, :])`` over the entries ``k`` of row i of A
+    (int64 ``out`` of ``len(a_ptr)`` entries)."""
+    cdef int itype = _itype(a_ptr.dtype)
+    cdef int64_t n = a_ptr.shape[0] - 1
+    cdef const void *ap = _data(a_ptr)
+    cdef const void *ai = _data(a_ind)
+    cdef const void *bp = _data(b_ptr)
+    cdef int64_t *op = <int64_t *>_data(out)
     with nogil:
-        out[0] = 0
-        for i in range(n):
-            for p in range(a_ptr[i], a_ptr[i + 1]):
-                k = a_ind[p]
-                acc += b_ptr[k + 1] - b_ptr[k]
-            out[i + 1] = acc
+        so_spgemm_flops(itype, n, ap, ai, bp, op, n_threads)

@@ -240,7 +240,7 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         # chunks of equal multiply count (prefix sums of the per-row flops), about 4 per
         # thread, scheduled dynamically; a chunk's flops bound its entries
         flops = np.empty(m + 1, dtype=np.int64)
-        _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops)
+        _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops, nt)
         if flops[-1] < _PARALLEL_MIN_FLOPS:
             nt = 1
     if nt > 1 and m > 1:

@@ -395,3 +395,20 @@ def test_output_larger_than_the_available_memory_raises_with_its_size(rng, monke
         spgemm(A, A, algorithm="two-pass")
     with pytest.raises(MemoryError, match=r"room for at least \d+ entries"):
         spgemm(A, A, algorithm="one-pass")
+
+
+@pytest.mark.parametrize("m", [1, 3, 200_000])
+def test_row_flops_prefix_sums_on_threads(rng, m):
+    # per-row multiply counts summed by blocks of rows, one per thread (2e5 rows x 5
+    # entries: enough nonzeros for the kernel to start a team)
+    from sparseopt.sparse import _spgemm
+
+    A = sp.random_array((m, 60), density=5 / 60, format="csr", rng=rng)
+    B = sp.random_array((60, 40), density=0.2, format="csr", rng=rng)
+    lengths = np.diff(B.indptr)[A.indices]
+    rows = np.repeat(np.arange(m), np.diff(A.indptr))
+    ref = np.r_[0, np.cumsum(np.bincount(rows, weights=lengths, minlength=m))]
+    for threads in (1, 2, 3):
+        out = np.empty(m + 1, dtype=np.int64)
+        _spgemm.row_flops(A.indptr, A.indices, B.indptr, out, threads)
+        assert_array_equal(out, ref)

@@ -56,6 +56,11 @@ typedef struct {
     int keep_zeros, sort_rows, n_threads;
 } so_spgemm_plan;
 
+/* out[i + 1] = out[i] + the multiply count of row i of A B (out[0] = 0), n_rows + 1
+ * entries, on up to n_threads threads. */
+int so_spgemm_flops(int itype, int64_t n_rows, const void *a_ptr, const void *a_ind,
+                    const void *b_ptr, int64_t *out, int n_threads);
+
 /* chunk_nnz[c] = number of distinct columns of the rows of chunk c (mask applied). */
 int so_spgemm_count(int itype, const so_spgemm_plan *plan, int64_t *chunk_nnz);
 
