@@ -232,7 +232,7 @@ def benchmarks(quick: bool = False) -> list[BenchCase]:
                   contenders=_fit_contenders("digits", yd, ypd),
                   baseline="sklearn LabelSpreading (defaults)",
                   discrepancy=_label_disagreement,
-                  notes="fit includes building the k-NN graph for both"),
+                  notes="fit includes building the k-NN graph for every estimator"),
     ]
     return cases
 
