@@ -38,8 +38,15 @@ def _check_affinity(W, name="W"):
     if W.nnz and W.data.min() < 0:
         raise ValueError(f"{name} must be nonnegative (affinities), got a weight "
                          f"{W.data.min():.3g}")
-    W.setdiag(0)
-    W.eliminate_zeros()
+    # drop the diagonal and stored zeros with one mask (setdiag(0) on a graph without
+    # self-loops inserts n entries, i.e. rebuilds the matrix, before they are removed)
+    rows = np.repeat(np.arange(n, dtype=W.indices.dtype), np.diff(W.indptr))
+    keep = (W.indices != rows) & (W.data != 0)
+    if not keep.all():
+        indptr = np.zeros(n + 1, dtype=W.indptr.dtype)
+        np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+        W = sp.csr_array((W.data[keep], W.indices[keep], indptr), shape=(n, n))
+        W.has_canonical_format = True  # a subset of sorted, duplicate-free rows
     diff = abs(W - W.T)
     if diff.nnz and diff.max() > 1e-10 * (W.data.max() if W.nnz else 1.0):
         raise ValueError(f"{name} must be symmetric (an undirected graph); max |{name} - "
@@ -90,12 +97,17 @@ def harmonic_system(W, labeled):
     labeled = np.asarray(labeled, dtype=bool)
     if labeled.shape != (W.shape[0],):
         raise ValueError(f"labeled must have shape ({W.shape[0]},), got {labeled.shape}")
+    return _harmonic_system(W, labeled)
+
+
+def _harmonic_system(W, labeled):
+    """harmonic_system on a checked affinity (_check_affinity's output)."""
     u = ~labeled
     deg = np.asarray(W.sum(axis=1)).ravel()
-    W_uu = W[u][:, u]
-    A = sp.csr_array(sp.diags_array(deg[u]) - W_uu)
+    W_u = W[u]  # the unlabeled rows, selected once for both column selections
+    A = sp.csr_array(sp.diags_array(deg[u]) - W_u[:, u])
     A.sum_duplicates()
-    return A, sp.csr_array(W[u][:, labeled])
+    return A, sp.csr_array(W_u[:, labeled])
 
 
 class LabelPropagation(ClassifierMixin, BaseEstimator):
@@ -302,8 +314,11 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
             F[orphan] = 1.0 / n_classes
         solve = unlabeled & ~orphan
         if solve.any():
-            keep = ~orphan
-            A, W_ul = harmonic_system(W[keep][:, keep], labeled[keep])
+            if orphan.any():
+                keep = ~orphan
+                A, W_ul = _harmonic_system(W[keep][:, keep], labeled[keep])
+            else:  # W is checked already (_train_graph): no second check, no copy
+                A, W_ul = _harmonic_system(W, labeled)
             B = W_ul @ Y[labeled]
             with warnings.catch_warnings():  # re-raised below with the estimator's words
                 warnings.simplefilter("ignore", ConvergenceWarning)

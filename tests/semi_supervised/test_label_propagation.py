@@ -104,3 +104,23 @@ def test_max_iter_warns(rng):
         with pytest.warns(ConvergenceWarning, match="max_iter=1"):
             model = LabelPropagation(max_iter=1, acceleration=acceleration).fit(X, yp)
         assert not model.converged_ and model.n_iter_ == 1
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_affinity_check_drops_self_loops_and_stored_zeros(index_dtype):
+    # the check removes the diagonal and stored zeros with a mask (not setdiag): the
+    # result must equal the affinity without them, canonical, whatever the input's
+    # duplicates and index dtype
+    from sparseopt.semi_supervised._label_propagation import _check_affinity
+
+    rows = np.array([0, 0, 1, 1, 1, 2, 2, 3, 0, 3], dtype=index_dtype)
+    cols = np.array([0, 1, 0, 2, 1, 1, 3, 2, 1, 3], dtype=index_dtype)
+    vals = np.array([5.0, 1.0, 2.0, 3.0, 4.0, 3.0, 0.0, 0.0, 1.0, 7.0])
+    W = sp.coo_array((vals, (rows, cols)), shape=(4, 4))  # (0, 1) stored twice
+    out = _check_affinity(W)
+    expected = np.array([[0, 2, 0, 0], [2, 0, 3, 0], [0, 3, 0, 0], [0, 0, 0, 0.0]])
+    np.testing.assert_array_equal(out.toarray(), expected)
+    assert out.nnz == 4 and out.has_canonical_format
+    A, W_ul = harmonic_system(W, np.array([True, False, False, True]))
+    np.testing.assert_array_equal(A.toarray(), [[5.0, -3.0], [-3.0, 3.0]])
+    np.testing.assert_array_equal(W_ul.toarray(), [[2.0, 0.0], [0.0, 0.0]])
