@@ -34,10 +34,11 @@ static int64_t so_pow2_at_least(int64_t x)
 /* Ask for transparent huge pages on a buffer from byte `skip` on, as numpy does for its
  * arrays: a product's output and accumulators are written once, fresh, and 4 KiB pages
  * cost one fault each (1.6 us per page here: 26 ms for 64 MiB, 8 ms with huge pages).
- * A buffer reserved larger than it will be filled passes skip = SO_HUGE_SKIP: its last
- * touched huge page may be mostly unused, up to 2 MiB of waste, which stays within 20 %
- * of what was written only past 10 MiB. Exactly sized buffers pass 0. */
-#define SO_HUGE_SKIP ((size_t)10 << 20)
+ * Exactly sized buffers pass skip = 0. A buffer reserved larger than it will be filled
+ * may end in a huge page it mostly leaves unused, up to 2 MiB of waste, which the
+ * peak-memory goal (<= 1.2 x (input + output)) absorbs only when 2 MiB is within 20 %
+ * of the buffer's share of the input (half of it: C has two arrays) plus what it holds:
+ * so such a buffer passes skip = max(0, 10 MiB - input / 2) (so_spgemm_skip). */
 static void so_hugepages(void *buffer, size_t bytes, size_t skip)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -51,6 +52,25 @@ static void so_hugepages(void *buffer, size_t bytes, size_t skip)
     (void)bytes;
     (void)skip;
 #endif
+}
+
+static size_t so_spgemm_skip(const so_spgemm_plan *P, size_t isz, size_t vsz)
+{
+    const double per_entry = (double)(isz + vsz);
+    double input = 0.0;
+    int64_t nnz_a, nnz_b;
+    if (isz == 4) {
+        nnz_a = ((const int32_t *)P->a_ptr)[P->n_rows];
+        nnz_b = ((const int32_t *)P->b_ptr)[P->b_rows];
+    } else {
+        nnz_a = ((const int64_t *)P->a_ptr)[P->n_rows];
+        nnz_b = ((const int64_t *)P->b_ptr)[P->b_rows];
+    }
+    input = (double)nnz_a * per_entry + (double)(P->n_rows + 1) * (double)isz;
+    if (P->b_ptr != P->a_ptr)  /* A @ A holds its input once */
+        input += (double)nnz_b * per_entry + (double)(P->b_rows + 1) * (double)isz;
+    input = 10.0 * 1048576.0 - input / 2.0;
+    return input > 0.0 ? (size_t)input : 0;
 }
 
 /* Threads worth starting: no more than there are chunks. */

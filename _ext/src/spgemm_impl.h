@@ -774,6 +774,7 @@ typedef struct {
     IT *ind;
     FT *val;
     int64_t len, cap;
+    size_t skip;  /* bytes at the start left to 4 KiB pages (see so_hugepages) */
 } SO_FN(buf_);
 
 static int SO_FN(buf_reserve_)(SO_FN(buf_) *b, int64_t cap)
@@ -787,8 +788,8 @@ static int SO_FN(buf_reserve_)(SO_FN(buf_) *b, int64_t cap)
     if (!val) return 0;
     b->val = val;
     b->cap = cap;
-    so_hugepages(b->ind, (size_t)cap * sizeof(IT), SO_HUGE_SKIP);
-    so_hugepages(b->val, (size_t)cap * sizeof(FT), SO_HUGE_SKIP);
+    so_hugepages(b->ind, (size_t)cap * sizeof(IT), b->skip);
+    so_hugepages(b->val, (size_t)cap * sizeof(FT), b->skip);
     return 1;
 }
 
@@ -882,6 +883,10 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
         return SO_ERR_ALLOC;
     }
     if (reserve > limit) reserve = limit;
+    {
+        const size_t skip = so_spgemm_skip(P, sizeof(IT), sizeof(FT));
+        for (c = 0; c < nc; ++c) bufs[c].skip = skip;
+    }
     if (bound == NULL) {  /* the longest row of B, for the first guess */
         int64_t r;
         for (r = 0; r < P->b_rows; ++r) {
