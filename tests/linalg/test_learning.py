@@ -223,3 +223,18 @@ def test_default_grids():
     # the defaults are copies, not shared arrays
     grid[0] = 1.5
     assert RelaxationLearner().omegas[0] == 1.0
+
+
+def test_chebcb_ridge_penalty_grows_with_the_chebyshev_order():
+    # the Gaussian counterpart of the paper's |theta_j| <= C / j box constraints
+    learner = RelaxationLearner("chebcb", context_range=(0, 1))
+    assert learner.degree == 8
+    G0 = learner._G[0]
+    assert_allclose(G0, np.diag(1e-3 * (1 + np.arange(9) ** 2)))
+    # one observation: the arm's model does not swing far from it across the contexts (a
+    # flat 1e-3 penalty interpolates with a degree-8 polynomial that goes below 0 there)
+    learner.suggest(0.5)
+    arm = learner._pending[0]
+    learner.update(50, 0.5)
+    pred = np.array([learner._predict(c)[arm] for c in np.linspace(0, 1, 11)])
+    assert pred.min() > 0.5 * np.log(50) and pred.max() < 1.01 * np.log(50)
