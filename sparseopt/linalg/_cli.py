@@ -81,9 +81,9 @@ def learning_study(n_trials=10, n_systems=5000, variance="high", seed=0, progres
 
     Returns a dict: method -> array of per-trial totals, with the methods "omega = 1
     (Gauss-Seidel)", "best fixed omega in hindsight", "Tsallis-INF", "instance-optimal
-    (Young)", "per-instance best grid omega" and "ChebCB". The comparators and ChebCB
-    are on the paper's grid ``GRID``; Tsallis-INF plays its own default grid, so its
-    counts are computed for those omegas too.
+    (Young)", "per-instance best grid omega" and "ChebCB". The comparators are on the
+    paper's grid ``GRID``; the learners play their own default grids, so the counts are
+    computed for those omegas too.
     """
     from ..datasets import make_shifted_laplacian_sequence
     from . import RelaxationLearner
@@ -92,13 +92,15 @@ def learning_study(n_trials=10, n_systems=5000, variance="high", seed=0, progres
                             "Tsallis-INF", "instance-optimal (Young)",
                             "per-instance best grid omega", "ChebCB")}
     best_omegas = []
-    tsallis_grid = RelaxationLearner("tsallis-inf").omegas
-    extra = tsallis_grid[np.abs(tsallis_grid[:, None] - GRID[None, :]).min(axis=1) > 1e-12]
-    grid = np.concatenate([GRID, extra])
+    grid = GRID
+    for method in ("tsallis-inf", "chebcb"):
+        own = RelaxationLearner(method).omegas
+        grid = np.concatenate([grid, own[np.abs(own[:, None] - grid[None, :]).min(axis=1)
+                                         > 1e-12]])
     for trial in range(n_trials):
         seq = make_shifted_laplacian_sequence(n_systems, variance=variance,
                                               random_state=seed + trial)
-        # the comparators are over the paper's grid; Tsallis-INF plays its own default grid
+        # the comparators are over the paper's grid; the learners play their own grids
         C_all = cost_matrix(seq, omegas=grid)
         C = C_all[:, :GRID.size]
         totals = C.sum(axis=0)
@@ -111,7 +113,7 @@ def learning_study(n_trials=10, n_systems=5000, variance="high", seed=0, progres
         rows["Tsallis-INF"].append(run_learner(tsallis, C_all, [None] * n_systems, grid))
         cheb = RelaxationLearner("chebcb", context_range=(-0.15, 0.45),
                                  random_state=seed + trial)
-        rows["ChebCB"].append(run_learner(cheb, C, seq.shifts))
+        rows["ChebCB"].append(run_learner(cheb, C_all, seq.shifts, grid))
         if progress is not None:
             progress(trial)
     out = {k: np.array(v) for k, v in rows.items()}

@@ -63,7 +63,7 @@ def test_chebcb_tracks_a_context_dependent_best_arm(rng):
     ctx = rng.uniform(0, 1, 3000)
     best = np.round(19 * ctx).astype(int)  # the best arm moves with the context
     C = 100 + 6 * np.abs(np.arange(20)[None, :] - best[:, None]) + rng.normal(0, 3, (3000, 20))
-    learner = RelaxationLearner("chebcb", context_range=(0, 1), random_state=0)
+    learner = RelaxationLearner("chebcb", omegas=grid, context_range=(0, 1), random_state=0)
     total = _costs(C, grid, learner, ctx)
     assert total < 1.15 * C[np.arange(3000), best].sum()
     fixed = RelaxationLearner(omegas=grid, random_state=0)
@@ -216,7 +216,25 @@ def test_default_grids():
     grid = RelaxationLearner().omegas
     assert grid.size == 10 and grid[0] == 1.0 and grid[-1] == pytest.approx(1.95)
     assert_allclose(np.diff(np.log(2 - grid)), np.log(0.05) / 9, rtol=1e-12)
-    # ChebCB keeps the paper's grid; the defaults are copies, not shared arrays
-    assert_array_equal(RelaxationLearner("chebcb").omegas, np.linspace(1, 1.95, 20))
+    # ChebCB: the paper's 20 points over the same range, spaced the same way
+    cheb = RelaxationLearner("chebcb").omegas
+    assert cheb.size == 20 and cheb[0] == 1.0 and cheb[-1] == pytest.approx(1.95)
+    assert_allclose(np.diff(np.log(2 - cheb)), np.log(0.05) / 19, rtol=1e-12)
+    # the defaults are copies, not shared arrays
     grid[0] = 1.5
     assert RelaxationLearner().omegas[0] == 1.0
+
+
+def test_chebcb_ridge_penalty_grows_with_the_chebyshev_order():
+    # the Gaussian counterpart of the paper's |theta_j| <= C / j box constraints
+    learner = RelaxationLearner("chebcb", context_range=(0, 1))
+    assert learner.degree == 8
+    G0 = learner._G[0]
+    assert_allclose(G0, np.diag(1e-3 * (1 + np.arange(9) ** 2)))
+    # one observation: the arm's model does not swing far from it across the contexts (a
+    # flat 1e-3 penalty interpolates with a degree-8 polynomial that goes below 0 there)
+    learner.suggest(0.5)
+    arm = learner._pending[0]
+    learner.update(50, 0.5)
+    pred = np.array([learner._predict(c)[arm] for c in np.linspace(0, 1, 11)])
+    assert pred.min() > 0.5 * np.log(50) and pred.max() < 1.01 * np.log(50)
