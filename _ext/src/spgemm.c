@@ -1,6 +1,9 @@
 /* Sparse x sparse product (see sparseopt/spgemm.h). The body is written once in
  * spgemm_impl.h and instantiated for {float32, float64, complex128} x {int32, int64};
  * the public functions dispatch on the type codes. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE  /* mremap */
+#endif
 #include <complex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,31 @@ static void so_hugepages(void *buffer, size_t bytes, size_t skip)
     (void)skip;
 #endif
 }
+
+/* Chunk buffers of a product with several chunks live only until they are gathered into
+ * C. Mapped directly (not from malloc's heap, which keeps freed blocks below its mmap
+ * threshold resident), each one's pages go back to the system as soon as it is copied,
+ * so the gather holds C and the chunks still in flight, not C twice. Elsewhere they come
+ * from realloc / free. */
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+#define SO_HAVE_MAP 1
+static void *so_map_resize(void *p, size_t old_bytes, size_t new_bytes)
+{
+    void *q;
+    if (new_bytes == 0) new_bytes = 1;
+    if (p == NULL)
+        q = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    else
+        q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+}
+static void so_unmap(void *p, size_t bytes)
+{
+    if (p != NULL) munmap(p, bytes > 0 ? bytes : 1);
+}
+#else
+#define SO_HAVE_MAP 0
+#endif
 
 static size_t so_spgemm_skip(const so_spgemm_plan *P, size_t isz, size_t vsz)
 {

@@ -775,12 +775,48 @@ typedef struct {
     FT *val;
     int64_t len, cap;
     size_t skip;  /* bytes at the start left to 4 KiB pages (see so_hugepages) */
+    int mapped;   /* from so_map_resize (a chunk to gather), not realloc */
+    size_t ib, vb; /* mapped bytes of ind and val */
 } SO_FN(buf_);
+
+static void SO_FN(buf_release_)(SO_FN(buf_) *b)
+{
+#if SO_HAVE_MAP
+    if (b->mapped) {
+        so_unmap(b->ind, b->ib);
+        so_unmap(b->val, b->vb);
+        b->ib = b->vb = 0;
+    } else
+#endif
+    {
+        free(b->ind);
+        free(b->val);
+    }
+    b->ind = NULL;
+    b->val = NULL;
+    b->cap = 0;
+}
 
 static int SO_FN(buf_reserve_)(SO_FN(buf_) *b, int64_t cap)
 {
     IT *ind;
     FT *val;
+#if SO_HAVE_MAP
+    if (b->mapped) {  /* each array keeps its own mapped size, so a failure leaks nothing */
+        ind = (IT *)so_map_resize(b->ind, b->ib, (size_t)cap * sizeof(IT));
+        if (!ind) return 0;
+        b->ind = ind;
+        b->ib = (size_t)cap * sizeof(IT);
+        val = (FT *)so_map_resize(b->val, b->vb, (size_t)cap * sizeof(FT));
+        if (!val) return 0;
+        b->val = val;
+        b->vb = (size_t)cap * sizeof(FT);
+        b->cap = cap;
+        so_hugepages(b->ind, b->ib, b->skip);
+        so_hugepages(b->val, b->vb, b->skip);
+        return 1;
+    }
+#endif
     ind = (IT *)realloc(b->ind, (size_t)cap * sizeof(IT));
     if (!ind) return 0;
     b->ind = ind;
@@ -885,7 +921,10 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
     if (reserve > limit) reserve = limit;
     {
         const size_t skip = so_spgemm_skip(P, sizeof(IT), sizeof(FT));
-        for (c = 0; c < nc; ++c) bufs[c].skip = skip;
+        for (c = 0; c < nc; ++c) {
+            bufs[c].skip = skip;
+            bufs[c].mapped = SO_HAVE_MAP && nc > 1;
+        }
     }
     if (bound == NULL) {  /* the longest row of B, for the first guess */
         int64_t r;
@@ -1018,10 +1057,7 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
                     memcpy(ind + off, bufs[c].ind, (size_t)len * sizeof(IT));
                     memcpy(val + off, bufs[c].val, (size_t)len * sizeof(FT));
                 }
-                free(bufs[c].ind);
-                free(bufs[c].val);
-                bufs[c].ind = NULL;
-                bufs[c].val = NULL;
+                SO_FN(buf_release_)(&bufs[c]);
                 if (off > 0)
                     for (i = P->chunks[c]; i < P->chunks[c + 1]; ++i) c_ptr[i + 1] += (IT)off;
             }
@@ -1034,10 +1070,7 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
     } else {
         *nnz = need;  /* the size that could not be allocated, if that was the failure */
     }
-    for (c = 0; c < nc; ++c) {
-        free(bufs[c].ind);
-        free(bufs[c].val);
-    }
+    for (c = 0; c < nc; ++c) SO_FN(buf_release_)(&bufs[c]);
     free(bufs);
     free(offset);
     return status;

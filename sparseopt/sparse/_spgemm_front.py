@@ -34,10 +34,10 @@ def _as_csr(M, name, dtype, index_dtype):
     return M
 
 
-def _chunks(flops, n_threads):
-    """Row boundaries of about 4 chunks per thread holding equal multiply counts."""
+def _chunks(flops, n_threads, per_thread=4):
+    """Row boundaries of about `per_thread` chunks per thread of equal multiply counts."""
     n_rows = flops.shape[0] - 1
-    n_chunks = max(1, min(n_rows, 4 * n_threads))
+    n_chunks = max(1, min(n_rows, per_thread * n_threads))
     targets = np.linspace(0, flops[-1], n_chunks + 1)
     bounds = np.searchsorted(flops, targets, side="left")
     bounds[0], bounds[-1] = 0, n_rows
@@ -243,8 +243,14 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
         _spgemm.row_flops(A.indptr, A.indices, B.indptr, flops, nt)
         if flops[-1] < _PARALLEL_MIN_FLOPS:
             nt = 1
+    # one thread: one pass (no symbolic pass, no copy). Several: two passes, whose
+    # threads write straight into C (a one-pass product with several chunks gathers
+    # them into C afterwards, holding both for a while: measured 1.2-1.8 x (input +
+    # output) at its peak, against at most 1.07 for two passes on large products)
+    one_pass = one_pass or (algorithm == "auto" and nt == 1)
     if nt > 1 and m > 1:
-        chunks = _chunks(flops, nt)
+        # one pass: more, smaller chunks, so that the gather holds little besides C
+        chunks = _chunks(flops, nt, 16 if one_pass else 4)
         if small:
             # a row with more multiplies than a thread's share would hold the others up:
             # it becomes a chunk of its own that the whole team multiplies (fine task)
@@ -257,11 +263,6 @@ def spgemm(A, B, *, mask=None, threads: int | None = None, sort_indices: bool = 
     else:
         chunks = np.array([0, m], dtype=np.int64)
     flops = None
-    # one thread: one pass (no symbolic pass, no copy). Several: two passes, whose
-    # threads write straight into C (a one-pass product with several chunks gathers
-    # them into C afterwards, holding both for a while: measured 1.2-1.8 x (input +
-    # output) at its peak, against at most 1.07 for two passes on large products)
-    one_pass = one_pass or (algorithm == "auto" and nt == 1)
     while True:
         mask_arrays = None if M is None else (M.indptr.astype(index_dtype, copy=False),
                                               M.indices.astype(index_dtype, copy=False))
