@@ -7,6 +7,18 @@
 #define SO_FN(name) SO_CAT(name, SFX)
 #define SO_IFN(name) SO_CAT(name, ISFX)
 
+/* r = f(args..., masked, dense_all) with both flags passed as constants, so that each of
+ * the four calls inlines a specialized copy of the row loops. */
+#ifndef SO_SPECIALIZED
+#define SO_SPECIALIZED(r, masked, dense_all, f, ...)                                   \
+    do {                                                                                \
+        if (masked)                                                                     \
+            (r) = (dense_all) ? f(__VA_ARGS__, 1, 1) : f(__VA_ARGS__, 1, 0);            \
+        else                                                                            \
+            (r) = (dense_all) ? f(__VA_ARGS__, 0, 1) : f(__VA_ARGS__, 0, 0);            \
+    } while (0)
+#endif
+
 #ifdef SO_EMIT_COUNT
 /* ------------------------------------------------------------------------------------
  * Pieces that depend on the index type only.
@@ -45,6 +57,7 @@ static void SO_IFN(so_spgemm_flops_)(int64_t n_rows, const IT *ap, const IT *ai,
     int nt = n_threads < 1 ? 1 : n_threads;
     int64_t i;
     if ((double)ap[n_rows] < 1e5) nt = 1;  /* a team costs more than the pass */
+    (void)nt;  /* unused without OpenMP */
     out[0] = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -286,12 +299,7 @@ static int SO_IFN(so_spgemm_count_)(const so_spgemm_plan *P, int64_t *chunk_nnz)
         for (c = 0; c < P->n_chunks; ++c) {
             int r;
             if (!ok || (P->heavy && P->heavy[c])) continue;
-            if (masked)
-                r = dense_all ? SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 1, 1)
-                              : SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 1, 0);
-            else
-                r = dense_all ? SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 0, 1)
-                              : SO_IFN(count_chunk_)(P, &w, c, chunk_nnz, 0, 0);
+            SO_SPECIALIZED(r, masked, dense_all, SO_IFN(count_chunk_), P, &w, c, chunk_nnz);
             if (!r) {
                 ok = 0;
 #ifdef _OPENMP
@@ -696,16 +704,8 @@ static int SO_FN(so_spgemm_fill_)(const so_spgemm_plan *P, const int64_t *chunk_
         for (c = 0; c < P->n_chunks; ++c) {
             int r;
             if (!ok || (P->heavy && P->heavy[c])) continue;
-            if (masked)
-                r = dense_all ? SO_FN(fill_chunk_)(P, &w, c, chunk_start[c], c_ptr, c_ind, c_val,
-                                                   chunk_end, 1, 1)
-                              : SO_FN(fill_chunk_)(P, &w, c, chunk_start[c], c_ptr, c_ind, c_val,
-                                                   chunk_end, 1, 0);
-            else
-                r = dense_all ? SO_FN(fill_chunk_)(P, &w, c, chunk_start[c], c_ptr, c_ind, c_val,
-                                                   chunk_end, 0, 1)
-                              : SO_FN(fill_chunk_)(P, &w, c, chunk_start[c], c_ptr, c_ind, c_val,
-                                                   chunk_end, 0, 0);
+            SO_SPECIALIZED(r, masked, dense_all, SO_FN(fill_chunk_), P, &w, c, chunk_start[c],
+                           c_ptr, c_ind, c_val, chunk_end);
             if (!r) {
                 ok = 0;
 #ifdef _OPENMP
@@ -957,12 +957,9 @@ static int SO_FN(so_spgemm_grow_)(const so_spgemm_plan *P, const int64_t *bound,
                 if (SO_FN(buf_reserve_)(&bufs[cc], room)) break;
             if (bufs[cc].cap == 0 && !SO_FN(buf_reserve_)(&bufs[cc], 64)) {
                 r = SO_ERR_ALLOC;
-            } else if (masked) {
-                r = dense_all ? SO_FN(grow_chunk_)(P, &w, cc, &bufs[cc], c_ptr, limit, &my_need, 1, 1)
-                              : SO_FN(grow_chunk_)(P, &w, cc, &bufs[cc], c_ptr, limit, &my_need, 1, 0);
             } else {
-                r = dense_all ? SO_FN(grow_chunk_)(P, &w, cc, &bufs[cc], c_ptr, limit, &my_need, 0, 1)
-                              : SO_FN(grow_chunk_)(P, &w, cc, &bufs[cc], c_ptr, limit, &my_need, 0, 0);
+                SO_SPECIALIZED(r, masked, dense_all, SO_FN(grow_chunk_), P, &w, cc, &bufs[cc],
+                               c_ptr, limit, &my_need);
             }
             if (r != SO_OK) {
                 ok = 0;
