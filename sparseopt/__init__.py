@@ -13,7 +13,7 @@ __version__ = "0.1.0.dev0"
 # Public subpackages, imported lazily on attribute access (PEP 562).
 _SUBPACKAGES = (
     "bayes", "bcd", "completion", "datasets", "exceptions", "linalg", "linear_model", "ot",
-    "semi_supervised", "sparse", "structured", "utils",
+    "nn", "semi_supervised", "sparse", "structured", "utils",
 )
 
 __all__ = ["__version__", "get_config", "set_config", "config_context", *_SUBPACKAGES]
