@@ -118,6 +118,37 @@ static SO_INLINE int64_t SO_IFN(count_dense_)(IT row, const IT *restrict ap,
     return cnt;
 }
 
+/* count_dense_ without a mask, in one of two forms (a constant where it is inlined): a
+ * branch on the tag, or a branch-free store of every tag. *flops receives the row's
+ * multiply count. */
+static SO_INLINE int64_t SO_IFN(count_dense_forms_)(IT row, const IT *restrict ap,
+                                                    const IT *restrict ai,
+                                                    const IT *restrict bp,
+                                                    const IT *restrict bi, IT *restrict tag,
+                                                    int64_t *restrict flops,
+                                                    const int branch_free)
+{
+    int64_t cnt = 0, fl = 0, p, q;
+    const int64_t pe = (int64_t)ap[row + 1];
+    for (p = (int64_t)ap[row]; p < pe; ++p) {
+        const int64_t k = (int64_t)ai[p];
+        const int64_t qb = (int64_t)bp[k], qe = (int64_t)bp[k + 1];
+        fl += qe - qb;
+        for (q = qb; q < qe; ++q) {
+            const IT j = bi[q];
+            if (branch_free) {
+                cnt += tag[j] != row;
+                tag[j] = row;
+            } else if (tag[j] != row) {
+                tag[j] = row;
+                ++cnt;
+            }
+        }
+    }
+    *flops = fl;
+    return cnt;
+}
+
 /* Distinct columns of row `row`, hash table of msk + 1 slots (empty: -1); the filled
  * slots are emptied again before returning. */
 static SO_INLINE int64_t SO_IFN(count_hash_)(IT row, const IT *restrict ap,
@@ -193,10 +224,19 @@ static SO_INLINE int SO_IFN(count_chunk_)(const so_spgemm_plan *P, SO_IFN(cws_) 
     const IT *restrict bp = (const IT *)P->b_ptr, *restrict bi = (const IT *)P->b_ind;
     const IT *restrict mp = (const IT *)P->m_ptr, *restrict mi = (const IT *)P->m_ind;
     int64_t i, total = 0;
+    so_form_tuner tune;
+    so_form_start(&tune);
     for (i = P->chunks[c]; i < P->chunks[c + 1]; ++i) {
         int64_t cnt;
         if (masked) SO_IFN(mask_row_)(i, mp, mi, w->allow, 1);
-        if (dense_all) {
+        if (dense_all && !masked) {
+            int64_t fl;
+            if (tune.form)
+                cnt = SO_IFN(count_dense_forms_)((IT)i, ap, ai, bp, bi, w->tag, &fl, 1);
+            else
+                cnt = SO_IFN(count_dense_forms_)((IT)i, ap, ai, bp, bi, w->tag, &fl, 0);
+            so_form_tick(&tune, fl);
+        } else if (dense_all) {
             cnt = SO_IFN(count_dense_)((IT)i, ap, ai, bp, bi, w->tag, w->allow, masked);
         } else {
             const int64_t fl = SO_IFN(row_flops_)(i, ap, ai, bp);

@@ -196,6 +196,19 @@ def test_many_rows_through_one_dense_accumulator(rng):
         assert_same_product(spgemm(A, B, threads=1, algorithm=alg), A, B)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_both_forms_of_the_dense_count(rng, threads):
+    # the symbolic pass times a branching and a branch-free loop on blocks of 2^14
+    # multiplies and keeps the faster (re-timing the other one block in 32): ~1M
+    # multiplies per chunk run both forms, on a graph and on a stencil
+    graph = sp.random_array((4000, 4000), density=16 / 4000, format="csr", rng=rng)
+    stencil = sp.diags_array([np.ones(3000 - abs(k)) for k in range(-8, 9)],
+                             offsets=list(range(-8, 9)), format="csr")
+    for A in (graph, stencil):
+        C = spgemm(A, A, threads=threads, algorithm="two-pass")
+        assert_same_product(C, A, A)
+
+
 @settings(max_examples=60, deadline=None)
 @given(factor_pairs(), st.sampled_from(["auto", "hash", "dense", "one-pass", "two-pass"]),
        st.integers(0, 2**31 - 1))
