@@ -102,7 +102,9 @@ class RelaxationLearner:
         ridge penalty (see Notes).
     exploration : float, default=1.0
         Scale of the inverse-gap weighting's :math:`\gamma_t = \text{exploration}
-        \sqrt{K t}` (``"chebcb"``): larger exploits sooner.
+        \cdot 2t \sqrt{K t / (E_t + 0.01 t)}` (``"chebcb"``), where :math:`E_t` is the
+        summed squared error of the model's online log-cost predictions before each
+        solve: larger exploits sooner.
     random_state : int, Generator or None, default=None
         Seed of the sampling.
 
